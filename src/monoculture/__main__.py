@@ -1,0 +1,3 @@
+from monoculture.cli import main
+
+main()

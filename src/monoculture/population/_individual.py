@@ -1,0 +1,39 @@
+"""A simulated individual: one model, one condition, one context, its own random draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Condition:
+    """How a population's individuals differ: the kind of context and the sampling temperature.
+
+    ``temperature`` is ``None`` for the model's default, which is resolved to concrete numbers when the
+    run starts and stored with every sample.
+    """
+
+    context: str  # none | random | nonsense | persona
+    temperature: float | None = None
+
+    @property
+    def label(self) -> str:
+        """A stable name such as ``none@default`` or ``persona@1.5``, used as the condition's key."""
+        temperature = "default" if self.temperature is None else f"{self.temperature:g}"
+        return f"{self.context}@{temperature}"
+
+
+@dataclass(frozen=True)
+class Individual:
+    """One simulated individual.
+
+    ``index`` is its number within the (model, condition, task) population; ``context`` is the text
+    prepended to every prompt ("" for the none condition). ``target`` is set by tasks that give each
+    individual one target (the concept task).
+    """
+
+    model: str
+    condition: Condition
+    index: int
+    context: str
+    target: str | None = None
