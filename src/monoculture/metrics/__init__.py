@@ -1,1 +1,19 @@
-"""(being written)"""
+"""Metrics: pure functions over an unreduced population of answers.
+
+Importing this package is cheap: colour-science is imported only when a colour conversion runs.
+"""
+
+from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
+from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
+
+__all__ = [
+    "ColourAnswer",
+    "colour_word_stats",
+    "delta_e_2000",
+    "delta_e_76",
+    "hex_to_srgb",
+    "srgb_to_hex",
+    "srgb_to_lab",
+    "summarize_colour",
+    "swatches",
+]

@@ -1,1 +1,5 @@
-"""(being written)"""
+"""The sample store: SQLite, append-only, every sample as it came."""
+
+from monoculture.store._sqlite import SampleRecord, Store
+
+__all__ = ["SampleRecord", "Store"]

@@ -1,0 +1,168 @@
+"""Running a study: load each model once, keep its slots busy, store every sample as it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+from monoculture._plan import PlannedSample, plan
+from monoculture.backends import Decoding, GenerationRequest, Job, Model, ModelInfo, ModelOptions, Outcome, load_backend
+from monoculture.population import Condition
+from monoculture.store import SampleRecord, Store
+from monoculture.study import ModelEntry, Study
+from monoculture.tasks import render
+
+# Samples per second measured here (2 cores, 8 slots); used only to state the expected duration up front.
+_KNOWN_RATES = {
+    ("embedded:gemma-3-270m", "free"): 4.5, ("embedded:gemma-3-270m", "constrained"): 2.5,
+    ("embedded:smollm2-135m-instruct", "free"): 8.5, ("embedded:smollm2-135m-instruct", "constrained"): 10.0,
+}
+_FALLBACK_RATE = 4.0
+
+
+class RunObserver(Protocol):
+    """What a run reports while it goes (the CLI draws a progress bar from it)."""
+
+    def planned(self, total: int, remaining: int, expected_s: float) -> None: ...
+    def model_started(self, info: ModelInfo, remaining: int) -> None: ...
+    def sample_stored(self, record: SampleRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run wrote its outputs and how many samples it drew."""
+
+    out_dir: Path
+    planned: int
+    drawn: int
+    summary: dict
+
+
+def resolve_decoding(info: ModelInfo, condition: Condition, study: Study, max_tokens: int) -> Decoding:
+    """Concrete decoding parameters: the model's defaults, the condition's temperature, the study's overrides."""
+    defaults = info.default_decoding
+    overrides = study.decoding
+    return Decoding(
+        temperature=condition.temperature if condition.temperature is not None else float(defaults["temperature"]),
+        top_k=overrides.top_k if overrides.top_k is not None else int(defaults["top_k"]),
+        top_p=overrides.top_p if overrides.top_p is not None else float(defaults["top_p"]),
+        min_p=overrides.min_p if overrides.min_p is not None else float(defaults["min_p"]),
+        max_tokens=max_tokens,
+    )
+
+
+def environment() -> dict:
+    """Library versions and data checksums, stored with every run so that it can be reproduced."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from monoculture import __version__
+
+    libraries = {}
+    for name in ("xllamacpp", "numpy", "scipy", "colour-science", "pydantic", "matplotlib"):
+        try:
+            libraries[name] = version(name)
+        except PackageNotFoundError:
+            libraries[name] = None
+    from monoculture.reference import data_root, manifest, verify
+
+    # The manifest's sha256 of every human data file, and whatever in the data folder does not match it.
+    data = {"root": str(data_root()), "sha256": {entry.path: entry.sha256 for entry in manifest()},
+            "problems": verify()}
+    return {"monoculture": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "libraries": libraries, "data": data}
+
+
+def _expected_seconds(study: Study, remaining: dict[str, int]) -> float:
+    total = 0.0
+    for spec, count in remaining.items():
+        modes = {t.mode for t in (study.colour, study.concepts) if t is not None}
+        rate = min(_KNOWN_RATES.get((spec, mode), _FALLBACK_RATE) for mode in modes)
+        total += count / rate
+    return total
+
+
+class _Sampler:
+    """Turns planned samples into jobs and outcomes into stored records, for one model."""
+
+    def __init__(self, study: Study, entry: ModelEntry, model: Model, store: Store, run_id: int,
+                 observer: RunObserver | None) -> None:
+        self.study, self.entry, self.model, self.store = study, entry, model, store
+        self.run_id, self.observer = run_id, observer
+        self._planned: dict = {}
+        self.drawn = 0
+
+    def job(self, sample: PlannedSample) -> Job:
+        info = self.model.info
+        decoding = resolve_decoding(info, sample.individual.condition, self.study, sample.task.max_tokens)
+        rendered = render(info.kind, sample.individual.context, sample.prompt.text,
+                          context_placement=self.entry.context_placement)
+        grammar = sample.task.grammar(sample.prompt) if sample.key.mode == "constrained" else None
+        request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
+                                    messages=rendered.messages, grammar=grammar)
+        self._planned[sample.key] = (sample, rendered.as_sent())
+        return Job(sample.key, request)
+
+    def store_outcome(self, outcome: Outcome) -> None:
+        sample, prompt_as_sent = self._planned.pop(outcome.job.key)
+        parsed = sample.task.parse(sample.prompt, outcome.generation.text)
+        key = sample.key
+        record = SampleRecord(
+            model=key.model, condition=key.condition, task=key.task, individual=key.individual, item=key.item,
+            replicate=key.replicate, mode=key.mode, target=sample.individual.target, context=sample.individual.context,
+            prompt=prompt_as_sent, raw_output=outcome.generation.text, answer=parsed.value, valid=parsed.valid,
+            invalid_reason=parsed.reason, seed=outcome.job.request.seed, decoding=outcome.job.request.decoding.as_dict(),
+            finish_reason=outcome.generation.finish_reason, started_at=outcome.started_at,
+            latency_s=outcome.latency_s, run_id=self.run_id,
+        )
+        if self.store.add(record):
+            self.drawn += 1
+        if self.observer:
+            self.observer.sample_stored(record)
+
+
+async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
+                     observer: RunObserver | None) -> int:
+    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel))
+    model = Model(backend)
+    try:
+        store.put_model(entry.spec, asdict(model.info))
+        if observer:
+            observer.model_started(model.info, len(todo))
+        sampler = _Sampler(study, entry, model, store, run_id, observer)
+        await model.run((sampler.job(sample) for sample in todo), sampler.store_outcome)
+        return sampler.drawn
+    finally:
+        await model.aclose()
+
+
+def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None = None) -> RunResult:
+    """Run (or continue) a study into ``out_dir`` and write ``samples.sqlite``, ``summary.json`` and ``report.html``.
+
+    Samples already in the store are not drawn again; every new sample is stored the moment it arrives.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plans = {entry.spec: plan(study, entry.spec) for entry in study.models}  # validates data before loading models
+    with Store(out / "samples.sqlite") as store:
+        todo: dict[str, list[PlannedSample]] = {}
+        for spec, samples in plans.items():
+            done = store.existing_keys(spec)
+            todo[spec] = [sample for sample in samples if sample.key not in done]
+        total = sum(len(samples) for samples in plans.values())
+        remaining = {spec: len(samples) for spec, samples in todo.items()}
+        if observer:
+            observer.planned(total, sum(remaining.values()), _expected_seconds(study, remaining))
+        run_id = store.start_run(study.model_dump(mode="json"), environment())
+        drawn = 0
+        for entry in study.models:
+            if todo[entry.spec]:
+                drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer))
+        store.finish_run(run_id)
+        from monoculture.report import write_outputs
+
+        summary = write_outputs(store, out)
+    return RunResult(out, total, drawn, summary)

@@ -1,0 +1,83 @@
+"""The backend contract: a backend faces one provider and generates text for one request.
+
+Everything users rely on across providers (concurrency, retries, seeding, timing, storing) lives once in
+:class:`monoculture.backends.Model` and the runner, not in the backends.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+ModelKind = Literal["base", "chat"]
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Fully resolved decoding parameters; every one is sent explicitly with every request."""
+
+    temperature: float
+    top_k: int
+    top_p: float
+    min_p: float
+    max_tokens: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The parameters as a plain dict (stored with every sample)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One request: a completion ``prompt`` (base models) or chat ``messages`` (chat models)."""
+
+    decoding: Decoding
+    seed: int
+    prompt: str | None = None
+    messages: tuple[tuple[str, str], ...] | None = None
+    grammar: str | None = None  # GBNF: constrained elicitation
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What came back: the raw text and what the provider said about it."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a run records about a model so that it can be reproduced."""
+
+    spec: str
+    kind: ModelKind
+    backend: str
+    file: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    licence: str | None = None
+    runtime: str | None = None
+    # The provider's own defaults, which "temperature = default" resolves to.
+    default_decoding: dict[str, float | int] = field(default_factory=dict)
+    max_concurrency: int = 1
+
+
+class Backend(ABC):
+    """A model provider. One required method: :meth:`generate`."""
+
+    info: ModelInfo
+
+    @abstractmethod
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """Generate text for one request; raise :class:`TransientBackendError` for what a retry may fix."""
+
+    async def aclose(self) -> None:
+        """Release the model (weights, connections)."""
+
+
+class TransientBackendError(Exception):
+    """A failure worth retrying (timeouts, 429, 5xx, a busy slot)."""

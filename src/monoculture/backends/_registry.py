@@ -1,0 +1,90 @@
+"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf`` and registered plugins.
+
+Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
+under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from monoculture.backends._base import Backend, ModelKind
+from monoculture.errors import ModelSpecError
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Per-model settings from the study file."""
+
+    kind: ModelKind | None = None  # None: the backend decides (embedded models know theirs)
+    parallel: int | None = None
+
+
+BackendFactory = Callable[[str, str, ModelOptions], Backend]
+_FACTORIES: dict[str, BackendFactory] = {}
+
+
+def register_backend(prefix: str, factory: BackendFactory) -> None:
+    """Make ``prefix:...`` specs load through ``factory(spec, rest, options)``."""
+    _FACTORIES[prefix] = factory
+
+
+def _embedded(spec: str, name: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._embedded import DEFAULT_PARALLEL, EMBEDDED_MODELS, EmbeddedBackend
+
+    model = EMBEDDED_MODELS[name]
+    return EmbeddedBackend(spec, model.locate(), options.kind or model.kind, licence=model.licence,
+                           parallel=options.parallel or DEFAULT_PARALLEL)
+
+
+def _gguf(spec: str, path: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._embedded import DEFAULT_PARALLEL, EmbeddedBackend
+
+    return EmbeddedBackend(spec, Path(path).expanduser(), options.kind or guess_kind(path),
+                           parallel=options.parallel or DEFAULT_PARALLEL)
+
+
+def guess_kind(name: str) -> ModelKind:
+    """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
+    lowered = Path(name).name.lower()
+    return "chat" if any(tag in lowered for tag in ("instruct", "chat", "-it", "_it")) else "base"
+
+
+register_backend("embedded", _embedded)
+register_backend("gguf", _gguf)
+
+
+def _plugins() -> dict[str, BackendFactory]:
+    from importlib.metadata import entry_points
+
+    return {entry.name: entry.load for entry in entry_points(group="monoculture.backends")}  # type: ignore[misc]
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """Check a spec without loading anything; returns (prefix, rest) or raises a one-line error."""
+    prefix, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise ModelSpecError(f"model spec {spec!r} has no backend prefix: write e.g. embedded:gemma-3-270m "
+                             "or gguf:/path/to/model.gguf (`monoculture models` lists them)")
+    if prefix not in _FACTORIES and prefix not in _plugins():
+        known = ", ".join(sorted({*_FACTORIES, *_plugins()}))
+        raise ModelSpecError(f"unknown backend {prefix!r} in model spec {spec!r}: known backends are {known}")
+    if prefix == "embedded":
+        from monoculture.backends._embedded import EMBEDDED_MODELS
+
+        if rest not in EMBEDDED_MODELS:
+            raise ModelSpecError(f"unknown embedded model {rest!r}: choose one of {', '.join(EMBEDDED_MODELS)}")
+    if prefix == "gguf" and not rest.endswith(".gguf"):
+        raise ModelSpecError(f"gguf spec {spec!r} must name a .gguf file")
+    return prefix, rest
+
+
+def load_backend(spec: str, options: ModelOptions | None = None) -> Backend:
+    """Load the model a spec names (once per run: loading is the expensive part)."""
+    prefix, rest = split_spec(spec)
+    factory = _FACTORIES.get(prefix)
+    if factory is None:
+        factory = _plugins()[prefix]()  # type: ignore[operator]
+    return factory(spec, rest, options or ModelOptions())

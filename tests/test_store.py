@@ -1,0 +1,48 @@
+import sqlite3
+
+from monoculture.store import SampleRecord, Store
+
+
+def record(**changes):
+    base = dict(model="m", condition="none@default", task="colour", individual=0, item="banana", replicate=1,
+                mode="free", target=None, context="", prompt="Q\nAnswer:", raw_output=" #ffcc00", answer="#ffcc00",
+                valid=True, invalid_reason=None, seed=12, decoding={"temperature": 0.8}, finish_reason="stop",
+                started_at=1.0, latency_s=0.1)
+    return SampleRecord(**{**base, **changes})
+
+
+def test_samples_round_trip_exactly(tmp_path):
+    sample = record(raw_output="<b>\u00e9\x00 text", answer=None, valid=False, invalid_reason="no #RRGGBB code")
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.add(sample)
+    with Store(tmp_path / "s.sqlite") as store:
+        assert list(store.samples()) == [sample]
+
+
+def test_replicates_stay_separate_and_duplicates_are_refused(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.add(record(replicate=1))
+        assert store.add(record(replicate=2, raw_output=" #ffcc00"))  # same text, another draw: kept
+        assert not store.add(record(replicate=1, raw_output=" #000000"))  # same identity: refused
+        assert store.count() == 2
+        assert [s.raw_output for s in store.samples()] == [" #ffcc00", " #ffcc00"]
+        assert {k.replicate for k in store.existing_keys("m")} == {1, 2}
+
+
+def test_schema_is_versioned_and_reopening_does_not_migrate_twice(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_filters_and_populations(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.add(record())
+        store.add(record(condition="persona@default"))
+        store.add(record(model="n"))
+        assert store.populations() == [("m", "none@default", "colour"), ("m", "persona@default", "colour"),
+                                       ("n", "none@default", "colour")]
+        assert len(list(store.samples(model="m", condition="persona@default"))) == 1
