@@ -14,11 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    root = os.environ.get("MONOCULTURE_DATA")
-    if not root or not Path(root).is_dir():
-        pytest.fail("set MONOCULTURE_DATA to the human data folder (CI uses ../shared/data; "
-                    "or run `monoculture data fetch` and point it there)")
-    return Path(root)
+    """The human data ($MONOCULTURE_DATA, as CI sets it, or what `monoculture data fetch` wrote), intact."""
+    from monoculture.reference import data_root as root, verify
+
+    problems = verify()
+    if problems:
+        pytest.fail(f"the human data under {root()} is incomplete ({problems[0]}, ...): "
+                    "run `monoculture data fetch` or set MONOCULTURE_DATA")
+    return root()
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

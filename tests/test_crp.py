@@ -53,8 +53,8 @@ def _exact_posterior(x: np.ndarray) -> dict[tuple[int, ...], float]:
             log_weight += math.lgamma(size)
             for q in range(x.shape[1]):
                 ones = int(x[block, q].sum())
-                log_weight += (math.lgamma(ones + ALPHA) + math.lgamma(size - ones + ALPHA) - math.lgamma(size + 2 * ALPHA)
-                               - (2 * math.lgamma(ALPHA) - math.lgamma(2 * ALPHA)))
+                beta = math.lgamma(ones + ALPHA) + math.lgamma(size - ones + ALPHA) - math.lgamma(size + 2 * ALPHA)
+                log_weight += beta - (2 * math.lgamma(ALPHA) - math.lgamma(2 * ALPHA))
         weights[_labels(partition, n)] = log_weight
     top = max(weights.values())
     total = sum(math.exp(value - top) for value in weights.values())
@@ -242,3 +242,12 @@ def test_permuting_people_permutes_map_labels_consistently() -> None:
         expected = {tuple(sorted(i for i, person in enumerate(order) if person < 3)),
                     tuple(sorted(i for i, person in enumerate(order) if person >= 3))}
         assert groups == expected
+
+
+def test_many_questions_use_the_normalised_path() -> None:
+    # 300 questions: scores span more than exp() can hold unnormalised, so the sampler rescales per chain.
+    pattern = np.random.default_rng(1).integers(0, 2, 300)
+    x = np.vstack([np.tile(pattern, (6, 1)), np.tile(1 - pattern, (4, 1))])
+    result = run_crp(x, sweeps=20, burn_in=2, chains=2, seed=0)
+    assert np.all(result.tables_trace[:, 3:] == 2)
+    assert result.p_multiple_concepts == pytest.approx(1 - (0.6**2 + 0.4**2))

@@ -13,7 +13,7 @@ from monoculture._identity import SampleKey
 from monoculture.errors import StudyFileError
 from monoculture.population import Condition, Individual, contexts_for
 from monoculture.study import Study
-from monoculture.tasks import ColourTask, Prompt, Task
+from monoculture.tasks import TARGETS, ColourTask, ConceptTask, Prompt, Task, assign_targets
 
 
 @dataclass(frozen=True)
@@ -56,26 +56,32 @@ def colour_task(study: Study) -> ColourTask | None:
                       max_tokens=study.colour.max_tokens)
 
 
-def concept_task(study: Study):  # -> ConceptTask | None
+def concept_task(study: Study) -> ConceptTask | None:
     """The study's concept task, if it has one."""
     if study.concepts is None:
         return None
-    from monoculture.tasks import ConceptTask
+    return ConceptTask(prompt_version=study.concepts.prompt_version)
 
-    return ConceptTask.from_spec(study.concepts, seed=study.seed)
+
+def concept_targets(study: Study) -> list[str]:
+    """One target per individual of the concept population: a seeded, balanced assignment."""
+    spec = study.concepts
+    targets = TARGETS if spec.targets == "all" else tuple(spec.targets)
+    return assign_targets(spec.individuals_per_target * len(targets), targets, seed=study.seed)
 
 
 def _population(task: Task, model: str, condition: Condition, study: Study, *, with_contexts: bool) -> list[Individual]:
     if task.name == "colour":
-        count, domain = study.colour.individuals, "colour"
+        count, domain, targets = study.colour.individuals, "colour", None
     else:
-        count, domain = task.population_size, "concepts"
+        targets = concept_targets(study)
+        count, domain = len(targets), "concepts"
     if with_contexts:
         contexts = contexts_for(condition.context, count, domain=domain, source=study.contexts, seed=study.seed)
     else:
         contexts = [""] * count
-    targets = task.targets_for(count) if hasattr(task, "targets_for") else [None] * count
-    return [Individual(model, condition, index, contexts[index], targets[index]) for index in range(count)]
+    return [Individual(model, condition, index, contexts[index], targets[index] if targets else None)
+            for index in range(count)]
 
 
 def plan(study: Study, model: str, *, with_contexts: bool = True) -> list[PlannedSample]:

@@ -8,6 +8,10 @@ import typer
 
 from monoculture.errors import MonocultureError
 
+# typer vendors click: every usage error (bad option, missing argument) derives from ClickException,
+# which typer re-exports only as a base of BadParameter.
+_USAGE_ERROR = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
+
 app = typer.Typer(
     name="monoculture",
     help="Measure how alignment homogenizes language models against human populations.",
@@ -52,10 +56,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(done.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as error:  # click's usage errors carry their own exit code and message
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    except _USAGE_ERROR as error:  # a bad option or a missing argument: click's own message and exit code
+        error.show()
+        sys.exit(error.exit_code)

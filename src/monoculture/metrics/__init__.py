@@ -4,10 +4,27 @@ Importing this package is cheap: colour-science is imported only when a colour c
 """
 
 from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
+from monoculture.metrics._crp import (
+    CRPResult,
+    SubsampledCRP,
+    log_posterior,
+    p_multiple_concepts,
+    run_crp,
+    subsampled_p_multiple_concepts,
+)
+from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
 __all__ = [
+    "CRPResult",
     "ColourAnswer",
+    "SubsampledCRP",
+    "chao1_from_frequencies",
+    "chao1_richness",
+    "log_posterior",
+    "p_multiple_concepts",
+    "run_crp",
+    "subsampled_p_multiple_concepts",
     "colour_word_stats",
     "delta_e_2000",
     "delta_e_76",

@@ -36,7 +36,9 @@ CHAIN_RESULTS = "marti2023-latent-diversity-crp/ChainResults.csv"
 _CHAIN_COLUMNS = ("Concept", "Iteration", "S_Chao1", "NumberOfPeople", "Tables", "Chain", "ProbabilityOfSameTable")
 _INPUT_COLUMNS = ("Concept", "ID", "Question", "ChoiceNumber")
 # The human files name politicians by surname; the task uses full names.
-_HUMAN_NAMES = {name.split()[-1]: name for name in CATEGORIES["politicians"]} | {name: name for name in CATEGORIES["animals"]}
+_HUMAN_NAMES = {name.split()[-1]: name for name in CATEGORIES["politicians"]} | {
+    name: name for name in CATEGORIES["animals"]
+}
 BURN_IN = 100
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from monoculture.population import Individual
+from monoculture.population._individual import Individual
 
 
 @dataclass(frozen=True)

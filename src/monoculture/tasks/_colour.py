@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monoculture.population import Individual
+from monoculture.population._individual import Individual
 from monoculture.tasks._base import ParsedAnswer, Prompt
 
 COLOUR_PROMPT = (

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from monoculture.population import Individual
+from monoculture.population._individual import Individual
 from monoculture.tasks._base import ParsedAnswer, Prompt
 
 if TYPE_CHECKING:
