@@ -40,6 +40,8 @@ class ModelEntry(_Strict):
     kind: Literal["base", "chat"] | None = None  # None: the backend knows (embedded) or guesses from the name
     context_placement: Literal["user", "system"] = "user"  # chat models: context in the user message or system
     parallel: int | None = Field(default=None, ge=1, le=64)
+    # openai: servers: the environment variable holding the API key (default OPENAI_API_KEY), never the key itself
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @field_validator("spec")
     @classmethod

@@ -1,4 +1,4 @@
-"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf`` and registered plugins.
+"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]`` and plugins.
 
 Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
 under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
@@ -20,6 +20,7 @@ class ModelOptions:
 
     kind: ModelKind | None = None  # None: the backend decides (embedded models know theirs)
     parallel: int | None = None
+    api_key_env: str | None = None  # servers with keys: the environment variable holding it (never the key)
 
 
 BackendFactory = Callable[[str, str, ModelOptions], Backend]
@@ -46,6 +47,16 @@ def _gguf(spec: str, path: str, options: ModelOptions) -> Backend:
                            parallel=options.parallel or DEFAULT_PARALLEL)
 
 
+def _openai(spec: str, rest: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._openai import DEFAULT_KEY_ENV, HOSTED_URL, OpenAIBackend, hosted_kind
+
+    model, _, url = rest.partition("@")
+    # The hosted API's names (gpt-4o, o3) say nothing of "chat", yet nearly all of them are chat models.
+    kind = options.kind or (guess_kind(model) if url else hosted_kind(model))
+    return OpenAIBackend(spec, model, url or HOSTED_URL, kind,
+                         api_key_env=options.api_key_env or DEFAULT_KEY_ENV, parallel=options.parallel)
+
+
 def guess_kind(name: str) -> ModelKind:
     """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
     lowered = Path(name).name.lower()
@@ -54,6 +65,7 @@ def guess_kind(name: str) -> ModelKind:
 
 register_backend("embedded", _embedded)
 register_backend("gguf", _gguf)
+register_backend("openai", _openai)
 
 
 def _plugins() -> dict[str, BackendFactory]:
@@ -78,7 +90,26 @@ def split_spec(spec: str) -> tuple[str, str]:
             raise ModelSpecError(f"unknown embedded model {rest!r}: choose one of {', '.join(EMBEDDED_MODELS)}")
     if prefix == "gguf" and not rest.endswith(".gguf"):
         raise ModelSpecError(f"gguf spec {spec!r} must name a .gguf file")
+    if prefix == "openai":
+        _check_openai(spec, rest)
     return prefix, rest
+
+
+def _check_openai(spec: str, rest: str) -> None:
+    from urllib.parse import urlsplit
+
+    model, at, url = rest.partition("@")
+    form = "write openai:MODEL for the OpenAI API or openai:MODEL@http://host:port/v1 for a server"
+    if not model or model != model.strip() or any(char.isspace() for char in model):
+        raise ModelSpecError(f"openai spec {spec!r} needs a model name (without spaces) before any @: {form}")
+    if at:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ModelSpecError(f"openai spec {spec!r} needs a URL starting with http:// or https:// after @: {form}")
 
 
 def load_backend(spec: str, options: ModelOptions | None = None) -> Backend:

@@ -40,9 +40,12 @@ def embedded_catalogue() -> list[dict]:
 def backends_available() -> list[dict]:
     """Each backend prefix, whether this install can use it, an example spec and the install command."""
     runtime = importlib.util.find_spec("xllamacpp") is not None
+    http = importlib.util.find_spec("httpx") is not None
     return [
         {"prefix": "embedded", "available": runtime, "example": "embedded:gemma-3-270m",
          "install": "pip install xllamacpp"},
         {"prefix": "gguf", "available": runtime, "example": "gguf:/path/to/model.gguf",
          "install": "pip install xllamacpp"},
+        {"prefix": "openai", "available": http, "example": "openai:MODEL@http://127.0.0.1:8080/v1 or openai:MODEL",
+         "install": "pip install httpx"},
     ]
