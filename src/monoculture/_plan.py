@@ -88,12 +88,13 @@ def plan(study: Study, model: str, *, with_contexts: bool = True) -> list[Planne
     """Every sample the study draws from one model, in an order that interleaves items across individuals."""
     samples: list[PlannedSample] = []
     for task in filter(None, (colour_task(study), concept_task(study))):
-        mode = study.colour.mode if task.name == "colour" else study.concepts.mode
+        modes = (study.colour.mode,) if task.name == "colour" else study.concepts.modes
         for entry in study.conditions:
             condition = entry.condition()
             for individual in _population(task, model, condition, study, with_contexts=with_contexts):
-                for prompt in task.prompts(individual):
-                    key = SampleKey(model, condition.label, task.name, individual.index, prompt.item,
-                                    prompt.replicate, mode)
-                    samples.append(PlannedSample(key, individual, prompt, task))
+                for mode in modes:
+                    for prompt in task.prompts(individual):
+                        key = SampleKey(model, condition.label, task.name, individual.index, prompt.item,
+                                        prompt.replicate, mode)
+                        samples.append(PlannedSample(key, individual, prompt, task))
     return samples

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import platform
+import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from monoculture.tasks import render
 _KNOWN_RATES = {
     ("embedded:gemma-3-270m", "free"): 4.5, ("embedded:gemma-3-270m", "constrained"): 2.5,
     ("embedded:smollm2-135m-instruct", "free"): 8.5, ("embedded:smollm2-135m-instruct", "constrained"): 10.0,
+    ("embedded:gemma-3-270m", "exact"): 6.0, ("embedded:smollm2-135m-instruct", "exact"): 12.0,
 }
 _FALLBACK_RATE = 4.0
 
@@ -79,10 +82,17 @@ def environment() -> dict:
 def _expected_seconds(study: Study, remaining: dict[str, int]) -> float:
     total = 0.0
     for spec, count in remaining.items():
-        modes = {t.mode for t in (study.colour, study.concepts) if t is not None}
+        modes = {*(() if study.colour is None else (study.colour.mode,)),
+                 *(() if study.concepts is None else study.concepts.modes)}
         rate = min(_KNOWN_RATES.get((spec, mode), _FALLBACK_RATE) for mode in modes)
         total += count / rate
     return total
+
+
+def draw(distribution: dict[str, float], seed: int) -> str:
+    """One answer drawn from a distribution with a seeded generator (answers in sorted order, so stable)."""
+    answers = sorted(distribution)
+    return random.Random(seed).choices(answers, weights=[distribution[a] for a in answers])[0]
 
 
 class _Sampler:
@@ -100,22 +110,32 @@ class _Sampler:
         decoding = resolve_decoding(info, sample.individual.condition, self.study, sample.task.max_tokens)
         rendered = render(info.kind, sample.individual.context, sample.prompt.text,
                           context_placement=self.entry.context_placement)
-        grammar = sample.task.grammar(sample.prompt) if sample.key.mode == "constrained" else None
+        mode = sample.key.mode
+        grammar = sample.task.grammar(sample.prompt) if mode in ("constrained", "exact") else None
         request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
                                     messages=rendered.messages, grammar=grammar)
         self._planned[sample.key] = (sample, rendered.as_sent())
-        return Job(sample.key, request)
+        return Job(sample.key, request, sample.prompt.choices if mode == "exact" else None)
 
     def store_outcome(self, outcome: Outcome) -> None:
         sample, prompt_as_sent = self._planned.pop(outcome.job.key)
-        parsed = sample.task.parse(sample.prompt, outcome.generation.text)
+        if outcome.distribution is not None:
+            # Exact mode: the stored output is the distribution; the individual's answer is drawn from it
+            # with the sample's own seed.
+            raw_output = json.dumps(outcome.distribution, sort_keys=True)
+            parsed = sample.task.parse(sample.prompt, draw(outcome.distribution, outcome.job.request.seed))
+            finish_reason = "distribution"
+        else:
+            raw_output = outcome.generation.text
+            parsed = sample.task.parse(sample.prompt, raw_output)
+            finish_reason = outcome.generation.finish_reason
         key = sample.key
         record = SampleRecord(
             model=key.model, condition=key.condition, task=key.task, individual=key.individual, item=key.item,
             replicate=key.replicate, mode=key.mode, target=sample.individual.target, context=sample.individual.context,
-            prompt=prompt_as_sent, raw_output=outcome.generation.text, answer=parsed.value, valid=parsed.valid,
+            prompt=prompt_as_sent, raw_output=raw_output, answer=parsed.value, valid=parsed.valid,
             invalid_reason=parsed.reason, seed=outcome.job.request.seed, decoding=outcome.job.request.decoding.as_dict(),
-            finish_reason=outcome.generation.finish_reason, started_at=outcome.started_at,
+            finish_reason=finish_reason, started_at=outcome.started_at,
             latency_s=outcome.latency_s, run_id=self.run_id,
         )
         if self.store.add(record):
@@ -126,7 +146,7 @@ class _Sampler:
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
                      observer: RunObserver | None) -> int:
-    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel))
+    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel, api_key_env=entry.api_key_env))
     model = Model(backend)
     try:
         store.put_model(entry.spec, asdict(model.info))

@@ -102,17 +102,39 @@ class ConceptSpec(_Strict):
 
     individuals_per_target: int = Field(default=10, ge=1, le=10_000)
     targets: list[str] | Literal["all"] = "all"
-    mode: Literal["free", "constrained"] = "free"
+    # exact: each prompt's answer distribution from log-probabilities, individuals drawn from it
+    mode: Literal["free", "constrained", "exact"] = "free"
+    # a second mode sampled on the same prompts, to report how far the two answer distributions are apart
+    compare_with: Literal["free", "constrained", "exact"] | None = None
     prompt_version: Literal["v1", "published"] = "v1"
     sweeps: int = Field(default=500, ge=10, le=100_000)
     burn_in: int = Field(default=100, ge=0)
     chains: int = Field(default=3, ge=1, le=32)
 
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, value: list[str] | str) -> list[str] | str:
+        from monoculture.tasks import TARGETS
+
+        if isinstance(value, list):
+            unknown = [target for target in value if target not in TARGETS]
+            if unknown or not value or len(set(value)) != len(value):
+                raise ValueError(f"targets must be distinct names among {', '.join(TARGETS)}"
+                                 + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+        return value
+
     @model_validator(mode="after")
-    def _burn_in_below_sweeps(self) -> ConceptSpec:
+    def _consistent(self) -> ConceptSpec:
         if self.burn_in >= self.sweeps:
             raise ValueError("burn_in must be smaller than sweeps")
+        if self.compare_with == self.mode:
+            raise ValueError("compare_with must be another mode than mode")
         return self
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes sampled: the estimate's, then the comparison's."""
+        return (self.mode,) if self.compare_with is None else (self.mode, self.compare_with)
 
 
 class Study(_Strict):

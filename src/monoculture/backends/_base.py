@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from monoculture.errors import BackendError
+
 ModelKind = Literal["base", "chat"]
 
 
@@ -74,6 +76,15 @@ class Backend(ABC):
     @abstractmethod
     async def generate(self, request: GenerationRequest) -> Generation:
         """Generate text for one request; raise :class:`TransientBackendError` for what a retry may fix."""
+
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        """The probability of each answer in a closed set, from token log-probabilities, in one request.
+
+        ``request.grammar`` accepts exactly the choices. Backends that cannot give log-probabilities keep
+        this default, which says so in one line.
+        """
+        raise BackendError(f"{self.info.spec} cannot give token log-probabilities, so it has no exact mode: "
+                           "use mode = \"constrained\" or \"free\"")
 
     async def aclose(self) -> None:
         """Release the model (weights, connections)."""

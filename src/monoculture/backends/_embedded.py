@@ -24,10 +24,13 @@ from monoculture.backends._base import (
     ModelInfo,
     ModelKind,
 )
+from monoculture.backends._distribution import decisive_distribution
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
 DEFAULT_PARALLEL = 8
+# Alternatives returned per step for exact answer distributions; the deciding token is nearly always among them.
+_TOP_ALTERNATIVES = 50
 # Tokens of context per slot: a Wikipedia sentence, the prompt and the chat template fit with room to spare.
 CONTEXT_PER_SLOT = 1024
 
@@ -165,6 +168,26 @@ class EmbeddedBackend(Backend):
         """Run one request on a free slot."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, request)
+
+    def _distribution_call(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        # The greedy path through the answer grammar, with the top alternatives at every step.
+        body = self._body(request)
+        body.update(temperature=0.0, n_probs=_TOP_ALTERNATIVES)
+        if request.messages is not None:
+            body.update(logprobs=True, top_logprobs=_TOP_ALTERNATIVES)
+            response = self._server.handle_chat_completions(body)
+        else:
+            response = self._server.handle_completions(body)
+        if "error" in response:
+            raise BackendError(f"llama.cpp refused the request for {self.info.spec}: {response['error'].get('message')}")
+        steps = [(step["token"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
+                 for step in response["choices"][0]["logprobs"]["content"]]
+        return decisive_distribution(steps, choices, request.decoding.temperature)
+
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        """The constrained answer distribution from one request's log-probabilities (see ``_distribution``)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._distribution_call, request, choices)
 
     async def aclose(self) -> None:
         """Stop the slots' threads and unload the model."""

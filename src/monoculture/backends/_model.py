@@ -9,30 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from monoculture._identity import SampleKey
 from monoculture.backends._base import Backend, Generation, GenerationRequest, ModelInfo, TransientBackendError
 from monoculture.errors import BackendError
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Job:
-    """One sample to draw: its identity and the request that draws it."""
+    """One sample to draw: its identity and the request that draws it.
+
+    With ``choices`` set (exact mode) the job asks for the answer distribution over them instead of text.
+    """
 
     key: SampleKey
     request: GenerationRequest
+    choices: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A finished job: the generation, when it started (unix time) and how long it took."""
+    """A finished job: the generation or the answer distribution, when it started (unix time), how long it took."""
 
     job: Job
-    generation: Generation
+    generation: Generation | None
     started_at: float
     latency_s: float
+    distribution: dict[str, float] | None = None
 
 
 class Model:
@@ -45,26 +53,45 @@ class Model:
         self.concurrency = concurrency or backend.info.max_concurrency + 2
         self.retries = retries
         self.backoff_s = backoff_s
+        self.calls = 0  # requests that reached the backend
+        # Exact mode: identical requests (the seed aside) share one call; the seed only draws from the result.
+        self._distributions: dict[tuple, asyncio.Future[dict[str, float]]] = {}
 
     @property
     def info(self) -> ModelInfo:
         """What the backend says about its model."""
         return self.backend.info
 
-    async def _one(self, job: Job) -> Outcome:
+    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
-            started = time.time()
-            clock = time.perf_counter()
             try:
-                generation = await self.backend.generate(job.request)
+                self.calls += 1
+                return await call()
             except TransientBackendError as error:
                 if attempt == self.retries:
                     raise BackendError(f"{self.info.spec} failed {self.retries + 1} times in a row ({error}); "
                                        "what was collected is stored, run again to continue") from error
                 await asyncio.sleep(self.backoff_s * 2**attempt)
-                continue
-            return Outcome(job, generation, started, time.perf_counter() - clock)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _distribution(self, job: Job) -> dict[str, float]:
+        request = job.request
+        key = (request.prompt, request.messages, request.grammar, request.decoding, job.choices)
+        shared = self._distributions.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(
+                self._with_retries(lambda: self.backend.answer_distribution(request, job.choices)))
+            self._distributions[key] = shared
+        return await asyncio.shield(shared)
+
+    async def _one(self, job: Job) -> Outcome:
+        started = time.time()
+        clock = time.perf_counter()
+        if job.choices is not None:
+            distribution = await self._distribution(job)
+            return Outcome(job, None, started, time.perf_counter() - clock, distribution)
+        generation = await self._with_retries(lambda: self.backend.generate(job.request))
+        return Outcome(job, generation, started, time.perf_counter() - clock)
 
     async def run(self, jobs: Iterable[Job], on_outcome: Callable[[Outcome], None]) -> None:
         """Run every job, at most ``concurrency`` at a time, handing each outcome over as it arrives.
@@ -83,13 +110,18 @@ class Model:
                 if not pending:
                     return
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                failures = [task.exception() for task in done if task.exception() is not None]
                 for task in done:
-                    on_outcome(task.result())
+                    if task.exception() is None:  # store every success before reporting a failure
+                        on_outcome(task.result())
+                if failures:
+                    raise failures[0]
         finally:
-            for task in pending:
+            leftovers = [*pending, *(shared for shared in self._distributions.values() if not shared.done())]
+            for task in leftovers:
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            if leftovers:
+                await asyncio.gather(*leftovers, return_exceptions=True)
 
     async def aclose(self) -> None:
         """Release the backend."""

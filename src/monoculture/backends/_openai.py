@@ -7,8 +7,10 @@ models to ``/chat/completions``.
 What differs between servers is found out once, when the backend is built, with cheap GET requests:
 
 * **llama.cpp** answers ``GET /props`` with its sampling defaults, slot count and build: the defaults are
-  recorded as they are, grammars are sent as ``grammar`` (GBNF), ``top_k``/``min_p`` as extra fields.
-* **vLLM** answers ``GET /version``: grammars go as ``guided_grammar``; ``top_k = 0`` ("no top-k") is sent
+  recorded as they are, grammars are sent as ``grammar`` (GBNF), ``top_k``/``min_p`` as extra fields, and
+  the exact mode asks for the top log-probabilities at every step (``n_probs``, as the embedded backend does).
+* **vLLM** answers ``GET /version``: grammars go as ``structured_outputs.grammar`` from 0.10.2 on (the
+  ``guided_grammar`` field it replaced, removed in 0.12, for older versions); ``top_k = 0`` ("no top-k") is sent
   as vLLM's ``-1``. Its defaults may come from each model's generation config and cannot be read over HTTP,
   so the convention below is recorded and marked as assumed.
 * **any other server** that lists ``/models``: the same assumed convention; no grammar is sent, because an
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +53,9 @@ ASSUMED_DEFAULTS: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top
 HOSTED_DEFAULTS: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
 # Longest Retry-After honoured by waiting inside a request; beyond it the wrapper's backoff takes over.
 MAX_RETRY_AFTER_S = 30.0
+
+# Alternatives asked for at every step in exact mode (as the embedded backend does).
+TOP_ALTERNATIVES = 50
 
 _PROBE_TIMEOUT_S = 10.0
 
@@ -88,6 +94,11 @@ def _retry_after(response: Any) -> float | None:
         return None  # an HTTP date: rare from model servers; the wrapper's backoff handles it
 
 
+def _release(version: str) -> tuple[int, ...]:
+    """``"0.10.2rc1+cu128"`` -> ``(0, 10, 2)``: the leading numbers of each dotted part."""
+    return tuple(int(match.group()) for part in version.split(".")[:3] if (match := re.match(r"\d+", part)))
+
+
 def _rounded(value: Any) -> float:
     # llama.cpp reports float32 values (0.949999988...): round to what it documents.
     return round(float(value), 6)
@@ -110,6 +121,7 @@ class OpenAIBackend(Backend):
         self._api_key_env = api_key_env
         self._timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=30.0, pool=None)
         self._client: Any = None
+        self._vllm_version: tuple[int, ...] = ()
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self.hosted = urlsplit(self.base_url).hostname == "api.openai.com"
         if self.hosted:
@@ -182,6 +194,7 @@ class OpenAIBackend(Backend):
                         f"llama.cpp server {build}, {slots or '?'} slots, at {self.base_url}; {marker}")
             version = json_of(get(f"{root}/version"))
             if version and isinstance(version.get("version"), str):
+                self._vllm_version = _release(version["version"])
                 return ("vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {version['version']} at {self.base_url}; {assumed}")
             models = get(f"{self.base_url}/models")
             if models.status_code != 200:
@@ -212,6 +225,8 @@ class OpenAIBackend(Backend):
         if request.grammar is not None:
             if self.flavour == "llama.cpp":
                 body["grammar"] = request.grammar
+            elif self.flavour == "vllm" and self._vllm_version >= (0, 10, 2):
+                body["structured_outputs"] = {"grammar": request.grammar}
             elif self.flavour == "vllm":
                 body["guided_grammar"] = request.grammar
             elif self.hosted:
@@ -238,11 +253,9 @@ class OpenAIBackend(Backend):
             self._client_loop = loop
         return self._client
 
-    async def generate(self, request: GenerationRequest) -> Generation:
-        """Send one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not."""
+    async def _post(self, body: dict, chat: bool) -> dict:
+        """POST one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not."""
         httpx = self._httpx
-        body = self._body(request)
-        chat = request.messages is not None
         url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
         try:
             response = await self._async_client().post(url, json=body)
@@ -263,14 +276,45 @@ class OpenAIBackend(Backend):
                                f"{_server_message(response)}")
         try:
             payload = response.json()
-            choice = payload["choices"][0]
-            text = choice["message"]["content"] if chat else choice["text"]
+            payload["choices"][0]
         except (ValueError, KeyError, IndexError, TypeError) as error:
             raise BackendError(f"{url} sent a reply without choices for {self._spec} "
                                f"({type(error).__name__}): is it an OpenAI-compatible API?") from None
+        return payload
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """Send one request and return the first choice's text."""
+        chat = request.messages is not None
+        payload = await self._post(self._body(request), chat)
+        choice = payload["choices"][0]
+        text = (choice.get("message") or {}).get("content") if chat else choice.get("text")
         usage = payload.get("usage") or {}
         return Generation(text=text or "", finish_reason=choice.get("finish_reason"),
                           prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"))
+
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        """Exact mode on llama.cpp servers: the greedy path through the answer grammar with its top alternatives.
+
+        Other servers keep the contract's default (no exact mode): vLLM spells log-probabilities differently
+        and the hosted API has no grammars.
+        """
+        if self.flavour != "llama.cpp":
+            return await super().answer_distribution(request, choices)
+        from monoculture.backends._distribution import decisive_distribution
+
+        chat = request.messages is not None
+        body = self._body(request)
+        body.update(temperature=0.0, n_probs=TOP_ALTERNATIVES)
+        if chat:
+            body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
+        payload = await self._post(body, chat)
+        try:
+            steps = [(step["token"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
+                     for step in payload["choices"][0]["logprobs"]["content"]]
+            return decisive_distribution(steps, choices, request.decoding.temperature)
+        except (KeyError, TypeError, ValueError) as error:
+            raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
+                               f"({_one_line(str(error), 120)}): use mode = \"constrained\"") from None
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -1,4 +1,5 @@
-"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]`` and plugins.
+"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]``, ``hf:/path``
+and plugins.
 
 Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
 under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
@@ -57,6 +58,13 @@ def _openai(spec: str, rest: str, options: ModelOptions) -> Backend:
                          api_key_env=options.api_key_env or DEFAULT_KEY_ENV, parallel=options.parallel)
 
 
+def _hf(spec: str, path: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._hf import DEFAULT_BATCH, HFBackend
+
+    # kind None: the checkpoint decides (a chat template makes it a chat model).
+    return HFBackend(spec, Path(path), options.kind, batch_size=options.parallel or DEFAULT_BATCH)
+
+
 def guess_kind(name: str) -> ModelKind:
     """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
     lowered = Path(name).name.lower()
@@ -66,6 +74,7 @@ def guess_kind(name: str) -> ModelKind:
 register_backend("embedded", _embedded)
 register_backend("gguf", _gguf)
 register_backend("openai", _openai)
+register_backend("hf", _hf)
 
 
 def _plugins() -> dict[str, BackendFactory]:
@@ -92,6 +101,8 @@ def split_spec(spec: str) -> tuple[str, str]:
         raise ModelSpecError(f"gguf spec {spec!r} must name a .gguf file")
     if prefix == "openai":
         _check_openai(spec, rest)
+    if prefix == "hf" and not rest.strip():
+        raise ModelSpecError(f"hf spec {spec!r} must name a local checkpoint folder or .gguf file: hf:/path/to/model")
     return prefix, rest
 
 

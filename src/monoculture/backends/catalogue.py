@@ -41,6 +41,8 @@ def backends_available() -> list[dict]:
     """Each backend prefix, whether this install can use it, an example spec and the install command."""
     runtime = importlib.util.find_spec("xllamacpp") is not None
     http = importlib.util.find_spec("httpx") is not None
+    # find_spec only looks for the packages: importing torch takes seconds and `monoculture models` stays fast.
+    hf = all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers"))
     return [
         {"prefix": "embedded", "available": runtime, "example": "embedded:gemma-3-270m",
          "install": "pip install xllamacpp"},
@@ -48,4 +50,7 @@ def backends_available() -> list[dict]:
          "install": "pip install xllamacpp"},
         {"prefix": "openai", "available": http, "example": "openai:MODEL@http://127.0.0.1:8080/v1 or openai:MODEL",
          "install": "pip install httpx"},
+        {"prefix": "hf", "available": hf, "example": "hf:/path/to/checkpoint or hf:/path/to/model.gguf",
+         "install": "pip install torch==2.13.0 'monoculture[hf]' (elsewhere, without a GPU: pip install torch "
+                    "--index-url https://download.pytorch.org/whl/cpu, then pip install 'monoculture[hf]')"},
     ]

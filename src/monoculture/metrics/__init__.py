@@ -12,6 +12,7 @@ from monoculture.metrics._crp import (
     run_crp,
     subsampled_p_multiple_concepts,
 )
+from monoculture.metrics._modes import compare_modes, total_variation
 from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
@@ -21,6 +22,7 @@ __all__ = [
     "SubsampledCRP",
     "chao1_from_frequencies",
     "chao1_richness",
+    "compare_modes",
     "log_posterior",
     "p_multiple_concepts",
     "run_crp",
@@ -33,4 +35,5 @@ __all__ = [
     "srgb_to_lab",
     "summarize_colour",
     "swatches",
+    "total_variation",
 ]

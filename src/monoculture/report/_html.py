@@ -349,5 +349,20 @@ def _concept_section(cells: list[Condition], human: dict[str, Any] | None) -> di
                   for cell, block in present if not has_valid_answers(block)],
         "plot": _plots.concept_targets(targets, series),
         "categories": _category_table(named, human),
+        "modes": [_mode_row(cell.name, comparison) for cell, block in present
+                  if isinstance(comparison := block.get("mode_comparison"), dict)],
         "invalid": [x for cell, block in present if (x := _invalid_examples(cell.name, block))],
+    }
+
+
+def _mode_row(name: str, comparison: dict[str, Any]) -> dict[str, Any]:
+    modes = [_text(mode) for mode in comparison.get("modes") or []]
+    calls = comparison.get("model_calls") if isinstance(comparison.get("model_calls"), dict) else {}
+    return {
+        "name": name,
+        "modes": " vs ".join(modes),
+        "tv": format_number(comparison.get("total_variation"), 3),
+        "noise": format_number(comparison.get("total_variation_expected_from_noise"), 3),
+        "items": format_number(comparison.get("n_items")),
+        "calls": ", ".join(f"{_text(mode)} {format_number(calls.get(mode))}" for mode in modes),
     }

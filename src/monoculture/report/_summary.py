@@ -36,15 +36,58 @@ def _colour_block(samples: list[SampleRecord], mode: str, words: tuple[str, ...]
     return block
 
 
-def _concept_block(samples: list[SampleRecord], mode: str, study: Study) -> dict:
+def model_calls(samples: list[SampleRecord]) -> int:
+    """Requests a population cost: one per sample, but one per distinct prompt in exact mode."""
+    if samples and samples[0].mode == "exact":
+        return len({(s.prompt, json.dumps(s.decoding, sort_keys=True)) for s in samples})
+    return len(samples)
+
+
+def _answer_distributions(samples: list[SampleRecord], plan: dict) -> dict[str, list[dict[str, float]]]:
+    """Per item and order, every individual's answer distribution in the task's answer values."""
+    by_item: dict[str, list[dict[str, float]]] = {}
+    for s in samples:
+        if s.mode == "exact":
+            planned = plan[s.key]
+            distribution: dict[str, float] = {}
+            for choice, probability in json.loads(s.raw_output).items():
+                value = planned.task.parse(planned.prompt, choice).value
+                distribution[value] = distribution.get(value, 0.0) + probability
+        elif s.valid:
+            distribution = {s.answer: 1.0}
+        else:
+            continue
+        by_item.setdefault(f"{s.item}#{s.replicate}", []).append(distribution)
+    return by_item
+
+
+def _mode_comparison(samples: dict[str, list[SampleRecord]], modes: tuple[str, str], plan: dict, seed: int) -> dict:
+    from monoculture.metrics import compare_modes
+
+    # The exact side (if any) is the reference; a sampled side's answers are compared with it.
+    reference, other = sorted(modes, key=lambda mode: mode != "exact")
+    sampled = {f"{s.item}#{s.replicate}": [] for s in samples[other]}
+    for s in samples[other]:
+        sampled[f"{s.item}#{s.replicate}"].append(s.answer if s.valid else None)
+    comparison = compare_modes(_answer_distributions(samples[reference], plan), sampled, seed=seed)
+    return {"modes": [reference, other], "model_calls": {mode: model_calls(samples[mode]) for mode in modes},
+            **comparison}
+
+
+def _concept_block(samples: dict[str, list[SampleRecord]], study: Study, plan: dict) -> dict:
     from monoculture.tasks import ConceptAnswer, summarize_concepts
 
     spec = study.concepts
+    main = samples.get(spec.mode, [])
     answers = [ConceptAnswer(str(s.individual), s.target or "", s.item, s.replicate, s.answer if s.valid else None)
-               for s in samples]
-    block = {"mode": mode, **summarize_concepts(answers, sweeps=spec.sweeps, burn_in=spec.burn_in,
-                                                 chains=spec.chains, seed=study.seed)}
-    block["invalid_examples"] = _invalid_examples(samples)
+               for s in main]
+    block = {"mode": spec.mode, **summarize_concepts(answers, sweeps=spec.sweeps, burn_in=spec.burn_in,
+                                                      chains=spec.chains, seed=study.seed)}
+    block["model_calls"] = model_calls(main)
+    if spec.compare_with is not None:
+        block["mode_comparison"] = _mode_comparison({mode: samples.get(mode, []) for mode in spec.modes},
+                                                    spec.modes, plan, study.seed)
+    block["invalid_examples"] = _invalid_examples(main)
     return block
 
 
@@ -73,25 +116,26 @@ def summarize(store: Store) -> dict:
     model_info = store.models()
     models: dict = {}
     for entry in study.models:
-        wanted = {sample.key for sample in plan(study, entry.spec, with_contexts=False)}
-        by_population: dict[tuple[str, str], list[SampleRecord]] = {}
+        planned = {sample.key: sample for sample in plan(study, entry.spec, with_contexts=False)}
+        by_population: dict[tuple[str, str], dict[str, list[SampleRecord]]] = {}
         for sample in store.samples(model=entry.spec):
-            if sample.key in wanted:
-                by_population.setdefault((sample.condition, sample.task), []).append(sample)
+            if sample.key in planned:
+                population = by_population.setdefault((sample.condition, sample.task), {})
+                population.setdefault(sample.mode, []).append(sample)
         conditions: dict = {}
         for condition_entry in study.conditions:
             label = condition_entry.condition().label
             block: dict = {"kind": model_info.get(entry.spec, {}).get("kind"), "context": condition_entry.context}
-            first = next((samples[0] for (cond, _), samples in by_population.items() if cond == label), None)
+            first = next((samples[0] for (cond, _), by_mode in by_population.items() if cond == label
+                          for samples in by_mode.values()), None)
             if first is not None:
                 block["temperature"] = first.decoding["temperature"]
                 block["decoding"] = {k: v for k, v in first.decoding.items() if k != "max_tokens"}
             if study.colour is not None:
-                samples = by_population.get((label, "colour"), [])
+                samples = by_population.get((label, "colour"), {}).get(study.colour.mode, [])
                 block["colour"] = _colour_block(samples, study.colour.mode, words, study.seed)
             if study.concepts is not None:
-                samples = by_population.get((label, "concepts"), [])
-                block["concepts"] = _concept_block(samples, study.concepts.mode, study)
+                block["concepts"] = _concept_block(by_population.get((label, "concepts"), {}), study, planned)
             conditions[label] = block
         models[entry.spec] = conditions
     return {

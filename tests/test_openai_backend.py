@@ -1,0 +1,480 @@
+"""The openai: backend against a real OpenAI-compatible server: llama.cpp's HTTP server (xllamacpp) on loopback.
+
+The server runs in a subprocess (``tests/openai_server.py``) serving SmolLM2-135M-Instruct with an API key, so
+that a test can kill it mid-run and start it again on the same port. A small proxy in this process stands in
+front of it where a test needs a slow or refusing server, or one that is not llama.cpp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from monoculture._runner import run_study
+from monoculture.backends import Decoding, GenerationRequest, ModelOptions, TransientBackendError, load_backend
+from monoculture.backends._openai import ASSUMED_DEFAULTS, OpenAIBackend
+from monoculture.backends.catalogue import backends_available
+from monoculture.errors import BackendError, ModelSpecError, StudyFileError
+from monoculture.store import Store
+from monoculture.study import parse_study
+
+from conftest import run_cli
+
+KEY = "sk-monoculture-test-Zq7Hx2Lw9"  # grepped for in every output: it must never be stored
+SERVER_SCRIPT = Path(__file__).with_name("openai_server.py")
+PURE = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=12)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LlamaServer:
+    """llama.cpp's OpenAI-compatible server in a subprocess that a test may kill and start again."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> LlamaServer:
+        from monoculture.backends._embedded import EMBEDDED_MODELS
+
+        model = EMBEDDED_MODELS["smollm2-135m-instruct"].locate()
+        self.process = subprocess.Popen([sys.executable, str(SERVER_SCRIPT), str(model), str(self.port), KEY],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:  # /health answers 503 while the model loads, 200 once it serves (no key needed)
+            assert self.process.poll() is None, "the llama.cpp server exited while starting"
+            assert time.monotonic() < deadline, "the llama.cpp server did not start within 60 s"
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+
+class Proxy:
+    """A loopback HTTP proxy that can refuse the first completions, delay replies, or pretend to be another server.
+
+    ``refusals``: (status, Retry-After) answered to the first POSTs instead of forwarding them; ``delays``:
+    seconds to wait before forwarding each POST in turn (then ``delay_s`` for the rest); ``fake``: GET paths
+    answered with a fixed (status, JSON) instead of forwarding. Every POST body it saw is kept in ``bodies``.
+    """
+
+    def __init__(self, upstream_port: int, *, refusals=(), delays=(), delay_s: float = 0.0, fake=None) -> None:
+        self.upstream_port = upstream_port
+        self.refusals, self.delays, self.delay_s = list(refusals), list(delays), delay_s
+        self.fake = fake or {}
+        self.bodies: list[dict] = []
+        self.refused = 0
+        self.forwarded = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                proxy._handle(self, b"")
+
+            def do_POST(self) -> None:
+                proxy._handle(self, self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> Proxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _reply(self, handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict) -> None:
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except OSError:  # the client gave up waiting (a read timeout): nothing to deliver
+            pass
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if handler.command == "GET" and handler.path in self.fake:
+            status, payload = self.fake[handler.path]
+            return self._reply(handler, status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+        delay = 0.0
+        if handler.command == "POST":
+            with self._lock:
+                self.bodies.append(json.loads(body))
+                if self.refusals:
+                    status, retry_after = self.refusals.pop(0)
+                    self.refused += 1
+                    error = json.dumps({"error": {"message": f"test refusal {status}"}}).encode()
+                    headers = {"Content-Type": "application/json"}
+                    if retry_after is not None:
+                        headers["Retry-After"] = str(retry_after)
+                    return self._reply(handler, status, error, headers)
+                delay = self.delays.pop(0) if self.delays else self.delay_s
+        time.sleep(delay)
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
+        headers = {name: value for name, value in handler.headers.items() if name.lower() != "host"}
+        upstream.request(handler.command, handler.path, body=body or None, headers=headers)
+        response = upstream.getresponse()
+        content = response.read()
+        if handler.command == "POST":
+            with self._lock:
+                self.forwarded += 1
+        self._reply(handler, response.status, content,
+                    {"Content-Type": response.getheader("Content-Type", "application/json")})
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = LlamaServer().start()
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def api_key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    return KEY
+
+
+def _study(url: str, *, individuals: int = 3, **entry) -> dict:
+    return {
+        "name": "openai-tiny", "seed": 3,
+        "models": [{"spec": f"openai:smollm2@{url}", "kind": "chat", **entry}],
+        "conditions": [{"context": "none"}],
+        "colour": {"individuals": individuals, "words": ["lemon", "ocean"], "mode": "constrained"},
+    }
+
+
+def _study_toml(url: str, individuals: int = 3) -> str:
+    return (f'name = "openai-tiny"\nseed = 3\nmodels = [{{ spec = "openai:smollm2@{url}", kind = "chat" }}]\n'
+            f'conditions = [{{ context = "none" }}]\n'
+            f'[colour]\nindividuals = {individuals}\nwords = ["lemon", "ocean"]\nmode = "constrained"\n')
+
+
+def _generate(backend, request: GenerationRequest):
+    async def once():
+        try:
+            return await backend.generate(request)
+        finally:
+            await backend.aclose()
+    return asyncio.run(once())
+
+
+def _chat(seed: int, decoding: Decoding = PURE, grammar: str | None = None) -> GenerationRequest:
+    return GenerationRequest(decoding=decoding, seed=seed, messages=(("user", "Describe the sea in a few words."),),
+                             grammar=grammar)
+
+
+# -- without a server ------------------------------------------------------------------------------------
+
+
+def test_spec_forms_are_checked_before_anything_loads():
+    from monoculture.backends import split_spec
+
+    assert split_spec("openai:gpt-4o-mini") == ("openai", "gpt-4o-mini")
+    assert split_spec("openai:Qwen/Qwen2.5-7B@http://10.0.0.2:8000/v1")[1] == "Qwen/Qwen2.5-7B@http://10.0.0.2:8000/v1"
+    assert split_spec("openai:m@https://example.org/v1")[0] == "openai"
+    for bad in ("openai:@http://127.0.0.1:8080/v1", "openai:m@127.0.0.1:8080/v1", "openai:m@ftp://host/v1",
+                "openai:m@http://", "openai:m@http://host:port/v1", "openai:two words"):
+        with pytest.raises(ModelSpecError) as caught:
+            split_spec(bad)
+        assert "\n" not in str(caught.value) and "openai:MODEL" in str(caught.value)
+    # The study file takes the name of the key's variable (never a key), and validates it.
+    study = parse_study(_study("http://127.0.0.1:9/v1", api_key_env="MY_SERVER_KEY"))
+    assert study.models[0].api_key_env == "MY_SERVER_KEY"
+    with pytest.raises(StudyFileError, match="api_key_env"):
+        parse_study(_study("http://127.0.0.1:9/v1", api_key_env="sk-not a variable"))
+    with pytest.raises(StudyFileError, match="unknown key"):
+        parse_study(_study("http://127.0.0.1:9/v1", api_key="sk-123"))
+    openai = next(entry for entry in backends_available() if entry["prefix"] == "openai")
+    assert openai["available"] and openai["example"].startswith("openai:MODEL@http://")
+
+
+def test_hosted_api_needs_a_key_and_refuses_what_it_lacks(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(BackendError, match="set the environment variable OPENAI_API_KEY"):
+        load_backend("openai:gpt-4o-mini")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    backend = load_backend("openai:gpt-4o-mini")  # recognised by its host: nothing is sent yet
+    assert backend.info.kind == "chat" and load_backend("openai:davinci-002").info.kind == "base"
+    assert backend.info.default_decoding == {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
+    assert KEY not in repr(backend.info)
+    with pytest.raises(BackendError, match='does not offer grammar-constrained decoding: use mode = "free"'):
+        _generate(backend, _chat(1, grammar='root ::= "a"'))
+    with pytest.raises(BackendError, match="no top_k or min_p"):
+        _generate(backend, _chat(1, Decoding(1.0, 40, 1.0, 0.0, 12)))
+
+
+def test_an_unreachable_server_is_one_line():
+    with pytest.raises(BackendError, match="cannot reach http://127.0.0.1:.*start the server") as caught:
+        load_backend(f"openai:m@http://127.0.0.1:{_free_port()}/v1")
+    assert "\n" not in str(caught.value)
+
+
+# -- against llama.cpp's server ------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_colour_study_runs_end_to_end(server, api_key, tmp_path, data_root):
+    study = parse_study(_study(server.url))
+    result = run_study(study, tmp_path)
+    with Store(tmp_path / "samples.sqlite") as store:
+        samples = list(store.samples())
+        info = store.models()[study.models[0].spec]
+    planned = 1 * 3 * 2 * 2  # conditions x individuals x words x replicates
+    assert result.planned == result.drawn == len(samples) == len({s.key for s in samples}) == planned
+    # The grammar reached llama.cpp: every answer is a hex code.
+    assert all(s.valid and s.mode == "constrained" and s.raw_output.strip().startswith("#") for s in samples)
+    assert info["backend"] == "openai" and info["runtime"].startswith("llama.cpp server")
+    assert "defaults from /props" in info["runtime"] and info["max_concurrency"] == 4  # the server's slots
+    # llama.cpp's defaults, read from /props and resolved into every sample.
+    assert info["default_decoding"] == {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
+    assert {json.dumps(s.decoding, sort_keys=True) for s in samples} == {json.dumps(
+        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 24}, sort_keys=True)}
+    assert all(s.latency_s > 0 and s.started_at > 0 for s in samples)
+
+
+@pytest.mark.model
+def test_the_key_is_required_and_never_stored(server, tmp_path, data_root):
+    study_file = tmp_path / "study.toml"
+    study_file.write_text(_study_toml(server.url))
+    environment = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    for key, says in ((None, "no API key was sent: set the environment variable OPENAI_API_KEY"),
+                      ("sk-wrong", "the key in OPENAI_API_KEY was refused: set OPENAI_API_KEY to the server's API key")):
+        env = {**environment, **({"OPENAI_API_KEY": key} if key else {})}
+        done = subprocess.run([sys.executable, "-m", "monoculture", "run", str(study_file), "--out",
+                               str(tmp_path / "refused")], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 6, done.stderr
+        assert done.stderr.strip().splitlines() == [f"monoculture: error: {server.url} answered HTTP 401 for "
+                                                    f"openai:smollm2@{server.url}: {says}"]
+    out = tmp_path / "out"
+    done = run_cli("run", str(study_file), "--out", str(out), env={"OPENAI_API_KEY": KEY})
+    assert done.returncode == 0, done.stderr
+    assert {"samples.sqlite", "summary.json", "report.html"} <= {path.name for path in out.iterdir()}
+    for path in out.iterdir():  # the database with its WAL files, the summary, the report
+        assert KEY.encode() not in path.read_bytes(), path.name
+    assert KEY not in done.stdout + done.stderr
+
+
+@pytest.mark.model
+def test_a_key_from_another_variable(server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", KEY)
+    spec = f"openai:smollm2@{server.url}"
+    backend = load_backend(spec, ModelOptions(kind="chat", api_key_env="MONOCULTURE_TEST_SERVER_KEY"))
+    assert _generate(backend, _chat(1)).text
+    monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", "sk-wrong")
+    with pytest.raises(BackendError, match="set MONOCULTURE_TEST_SERVER_KEY to the server's API key"):
+        load_backend(spec, ModelOptions(kind="chat", api_key_env="MONOCULTURE_TEST_SERVER_KEY"))
+
+
+@pytest.mark.model
+def test_a_study_names_the_key_variable(server, monkeypatch, tmp_path, data_root):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", KEY)
+    result = run_study(parse_study(_study(server.url, individuals=2, api_key_env="MONOCULTURE_TEST_SERVER_KEY")),
+                       tmp_path)
+    assert result.drawn == result.planned
+
+
+@pytest.mark.model
+def test_same_seed_same_text_other_seeds_other_texts(server, api_key):
+    backend = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+
+    async def texts(seeds):
+        try:
+            return [(await backend.generate(_chat(seed))).text for seed in seeds]
+        finally:
+            await backend.aclose()
+
+    first, again, *others = asyncio.run(texts([11, 11, 12, 13, 14]))
+    assert first == again
+    assert len({first, *others}) >= 3
+
+
+@pytest.mark.model
+def test_base_models_use_the_completions_endpoint(server, api_key):
+    with Proxy(server.port) as proxy:
+        backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="base"))
+        request = GenerationRequest(decoding=PURE, seed=5, prompt="The colour of the sea is",
+                                    grammar='root ::= " blue" | " green"')
+        generation = _generate(backend, request)
+    assert generation.text in (" blue", " green") and generation.completion_tokens
+    sent = proxy.bodies[0]
+    assert "prompt" in sent and "messages" not in sent and sent["grammar"].startswith("root")
+    assert {key: sent[key] for key in ("temperature", "top_k", "top_p", "min_p", "max_tokens", "seed")} == {
+        "temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0, "max_tokens": 12, "seed": 5}
+
+
+@pytest.mark.model
+def test_a_request_the_server_rejects_is_one_line_with_its_message(server, api_key):
+    backend = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+    with pytest.raises(BackendError, match=r"HTTP 400\): .*failed to parse grammar") as caught:
+        _generate(backend, _chat(1, grammar="root ::= ("))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.model
+def test_slow_and_refusing_server_is_retried_and_timed(server, api_key, tmp_path, data_root):
+    refusals = [(503, 0), (429, 1), (503, None), (500, 0)]
+    with Proxy(server.port, refusals=refusals, delay_s=0.3) as proxy:
+        result = run_study(parse_study(_study(proxy.url)), tmp_path)
+    assert proxy.refused == 4 and proxy.forwarded == result.planned == result.drawn == 12
+    with Store(tmp_path / "samples.sqlite") as store:
+        samples = list(store.samples())
+    assert len(samples) == 12 and all(s.valid for s in samples)
+    # The timing is the successful attempt's, and it includes the proxy's delay.
+    assert all(0.3 <= s.latency_s < 30 for s in samples)
+
+
+@pytest.mark.model
+def test_a_read_timeout_is_transient(server, api_key):
+    # Generous margins: other processes may share the two cores, and the real answer must come in time.
+    short = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=2)
+    with Proxy(server.port, delays=[12.0]) as proxy:
+        backend = OpenAIBackend("openai:smollm2@proxy", "smollm2", proxy.url, "chat", read_timeout_s=5.0)
+
+        async def twice():
+            try:
+                with pytest.raises(TransientBackendError, match="ReadTimeout"):
+                    await backend.generate(_chat(1, short))
+                return await backend.generate(_chat(1, short))
+            finally:
+                await backend.aclose()
+
+        assert asyncio.run(twice()).text
+
+
+@pytest.mark.model
+def test_servers_that_are_not_llama_cpp(server, api_key):
+    not_found = (404, {"error": {"message": "File Not Found"}})
+    # An OpenAI-compatible server of unknown make: pure-sampling defaults, marked assumed; no grammar is sent.
+    with Proxy(server.port, fake={"/props": not_found, "/version": not_found}) as proxy:
+        backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="chat", parallel=2))
+        assert backend.info.default_decoding == ASSUMED_DEFAULTS and backend.info.max_concurrency == 2
+        assert "defaults assumed" in backend.info.runtime
+        with pytest.raises(BackendError, match='neither a llama.cpp nor a vLLM server.*use mode = "free"'):
+            _generate(backend, _chat(1, grammar='root ::= "a"'))
+    # vLLM (recognised by /version): "no top-k" goes as -1, the grammar in the field its version reads.
+    for version, field in (("0.9.2", "guided_grammar"), ("0.12.0", "structured_outputs")):
+        vllm = {"/props": not_found, "/version": (200, {"version": version})}
+        with Proxy(server.port, fake=vllm) as proxy:
+            backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="chat"))
+            assert backend.info.runtime.startswith(f"vLLM {version}") and backend.info.max_concurrency == 8
+            request = _chat(1, Decoding(1.0, 0, 1.0, 0.0, 2), grammar='root ::= "a"')
+            _generate(backend, request)  # llama.cpp ignores both fields; what was sent is checked
+        sent = proxy.bodies[0]
+        assert "grammar" not in sent and sent["top_k"] == -1
+        assert sent[field] == ('root ::= "a"' if field == "guided_grammar" else {"grammar": 'root ::= "a"'})
+
+
+@pytest.mark.model
+def test_exact_mode_matches_the_embedded_backend(server, api_key):
+    from monoculture.backends._embedded import EMBEDDED_MODELS, EmbeddedBackend
+
+    choices = ("cat", "dog")
+    grammar = 'root ::= " "? ("cat" | "dog")\n'
+    chat = GenerationRequest(decoding=PURE, seed=1, grammar=grammar,
+                             messages=(("user", "Which animal barks, cat or dog? Answer with one word."),))
+    base = GenerationRequest(decoding=PURE, seed=1, grammar=grammar, prompt="The animal that barks is the")
+    remote = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+    local = EmbeddedBackend("embedded:smollm2-135m-instruct", EMBEDDED_MODELS["smollm2-135m-instruct"].locate(),
+                            "chat", parallel=1)
+
+    async def both(backend):
+        try:
+            return [await backend.answer_distribution(request, choices) for request in (chat, base)]
+        finally:
+            await backend.aclose()
+
+    over_http, in_process = asyncio.run(both(remote)), asyncio.run(both(local))
+    for http_answer, local_answer in zip(over_http, in_process):
+        assert set(http_answer) == set(choices) and abs(sum(http_answer.values()) - 1) < 1e-9
+        assert all(abs(http_answer[c] - local_answer[c]) < 1e-3 for c in choices), (http_answer, local_answer)
+
+
+def _count(path: Path) -> int:
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.model
+def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path, data_root):
+    dying = LlamaServer().start()
+    try:
+        study_file = tmp_path / "study.toml"
+        study_file.write_text(_study_toml(dying.url, individuals=6))
+        planned = 6 * 2 * 2
+        out = tmp_path / "out"
+        run = subprocess.Popen([sys.executable, "-m", "monoculture", "run", str(study_file), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        deadline = time.monotonic() + 120
+        while _count(out / "samples.sqlite") < 4:
+            assert run.poll() is None, run.stderr.read()
+            assert time.monotonic() < deadline, "no samples arrived"
+            time.sleep(0.02)
+        dying.kill()
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 6, stderr
+        # One line, and nothing after it (every failed request's error is retrieved, none is logged).
+        [error] = stderr.splitlines()
+        assert error.startswith("monoculture: error:"), stderr
+        assert "failed 5 times in a row" in error and "run again to continue" in error
+        with Store(out / "samples.sqlite") as store:
+            before = {s.key: s for s in store.samples()}
+        assert 4 <= len(before) < planned and all(s.valid for s in before.values())
+
+        dying.start()  # the same port again
+        result = run_study(parse_study(_study(dying.url, individuals=6)), out)
+        with Store(out / "samples.sqlite") as store:
+            after = list(store.samples())
+        assert result.planned == len(after) == len({s.key for s in after}) == planned
+        assert result.drawn == planned - len(before)
+        assert all(s == before[s.key] for s in after if s.key in before)  # what was collected is untouched
+    finally:
+        dying.kill()
