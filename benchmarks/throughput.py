@@ -70,7 +70,6 @@ def _bare(model_path: Path, kind: str, requests: list[dict], grammar: str, threa
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(call, requests))
     elapsed = time.perf_counter() - start
-    del server
     return len(requests) / elapsed
 
 

@@ -28,3 +28,14 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subpro
     """The real command in a subprocess, as a user types it."""
     return subprocess.run([sys.executable, "-m", "monoculture", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def count_samples(store: Path) -> int:
+    """Samples in a store that another process is writing (0 before it exists)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(store, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0

@@ -67,7 +67,7 @@ def small_github(tmp_path) -> Iterator[_Server]:
     server.close()
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -90,7 +90,7 @@ def test_fetch_downloads_derives_and_verifies_everything(github, tmp_path):
     assert sorted(paths) == sorted(dest / e.path for e in manifest())
     assert verify(dest) == []
     for entry in manifest():
-        assert _sha256(dest / entry.path) == _sha256(SHARED / entry.path)
+        assert sha256_of(dest / entry.path) == sha256_of(SHARED / entry.path)
     # derived files were built here, never downloaded
     assert not any("derived_" in request for request in github.requests)
     assert not list(dest.rglob("*.part"))

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import count_samples
 
 from monoculture._runner import run_study
 from monoculture.backends import Decoding, GenerationRequest, ModelOptions, TransientBackendError, load_backend
@@ -435,14 +435,6 @@ def test_exact_mode_matches_the_embedded_backend(server, api_key):
         assert all(abs(http_answer[c] - local_answer[c]) < 1e-3 for c in choices), (http_answer, local_answer)
 
 
-def _count(path: Path) -> int:
-    try:
-        with sqlite3.connect(path, timeout=5) as db:
-            return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 @pytest.mark.model
 def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path, data_root):
     dying = LlamaServer().start()
@@ -454,7 +446,7 @@ def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path,
         run = subprocess.Popen([sys.executable, "-m", "monoculture", "run", str(study_file), "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
         deadline = time.monotonic() + 120
-        while _count(out / "samples.sqlite") < 4:
+        while count_samples(out / "samples.sqlite") < 4:
             assert run.poll() is None, run.stderr.read()
             assert time.monotonic() < deadline, "no samples arrived"
             time.sleep(0.02)

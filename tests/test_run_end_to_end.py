@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from conftest import count_samples
 
 from monoculture._runner import run_study
 from monoculture.report import summarize
@@ -28,14 +27,6 @@ TINY = {
 PLANNED = 2 * 3 * 3 * 2  # conditions x individuals x words x replicates
 
 
-def _count(path: Path) -> int:
-    try:
-        with sqlite3.connect(path, timeout=5) as db:
-            return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 @pytest.mark.model
 def test_killed_run_resumes_without_redoing_or_duplicating_samples(tmp_path, data_root):
     study_file = tmp_path / "tiny.toml"
@@ -49,7 +40,7 @@ def test_killed_run_resumes_without_redoing_or_duplicating_samples(tmp_path, dat
     process = subprocess.Popen([sys.executable, "-m", "monoculture", "run", str(study_file), "--out", str(out)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
     deadline = time.monotonic() + 300
-    while _count(store_path) < 6:
+    while count_samples(store_path) < 6:
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "no samples arrived"
         time.sleep(0.05)

