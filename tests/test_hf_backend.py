@@ -13,12 +13,14 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from monoculture._files import sha256_of
 from monoculture.backends import Decoding, GenerationRequest, load_backend, split_spec
-from monoculture.backends._embedded import EMBEDDED_MODELS, sha256_of
+from monoculture.backends._embedded import EMBEDDED_MODELS
 from monoculture.backends._hf import DEFAULT_BATCH, NO_GRAMMAR, HFBackend, sample_token
 from monoculture.backends.catalogue import backends_available
 from monoculture.errors import BackendError, ModelSpecError, ModelUnavailableError
@@ -174,6 +176,18 @@ def test_single_token_choices_hold_at_most_all_the_probability(backend: HFBacken
 
 
 @pytest.mark.model
+def test_exact_answer_distribution_renormalises_the_sequence_probabilities(backend: HFBackend):
+    choices = ("a finch", "a chicken")
+    scores = asyncio.run(backend.choice_logprobs(_request(1), (*choices, *(" " + c for c in choices))))
+    mass = {c: math.exp(scores[c]) + math.exp(scores[" " + c]) for c in choices}
+    distribution = asyncio.run(backend.answer_distribution(_request(1), choices))
+    assert distribution == pytest.approx({c: mass[c] / sum(mass.values()) for c in choices}, abs=1e-6)
+    hot = asyncio.run(backend.answer_distribution(_request(1, decoding=replace(PURE, temperature=2.0)), choices))
+    root = {c: mass[c] ** 0.5 for c in choices}
+    assert hot == pytest.approx({c: root[c] / sum(root.values()) for c in choices}, abs=1e-6)
+
+
+@pytest.mark.model
 def test_a_colour_study_runs_end_to_end_on_a_checkpoint_folder(checkpoint: Path, tmp_path: Path, data_root):
     from monoculture._runner import run_study
     from monoculture.store import Store
@@ -208,7 +222,7 @@ def test_a_missing_extra_names_the_install_command():
         "try:\n    load_backend('hf:/models/any')\n"
         "except ModelUnavailableError as error:\n    print(error)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     message = result.stdout.strip()
     assert "pip install 'monoculture[hf]'" in message and "\n" not in message

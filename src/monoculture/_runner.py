@@ -17,11 +17,13 @@ from monoculture.store import SampleRecord, Store
 from monoculture.study import ModelEntry, Study
 from monoculture.tasks import render
 
-# Samples per second measured here (2 cores, 8 slots); used only to state the expected duration up front.
+# Requests per second measured here (2 cores, 8 slots, persona and none prompts); used only to state the
+# expected duration up front.
 _KNOWN_RATES = {
-    ("embedded:gemma-3-270m", "free"): 4.5, ("embedded:gemma-3-270m", "constrained"): 2.5,
-    ("embedded:smollm2-135m-instruct", "free"): 8.5, ("embedded:smollm2-135m-instruct", "constrained"): 10.0,
-    ("embedded:gemma-3-270m", "exact"): 6.0, ("embedded:smollm2-135m-instruct", "exact"): 12.0,
+    ("embedded:gemma-3-270m", "free"): 4.0, ("embedded:gemma-3-270m", "constrained"): 3.2,
+    ("embedded:gemma-3-270m", "exact"): 5.0,
+    ("embedded:smollm2-135m-instruct", "free"): 8.0, ("embedded:smollm2-135m-instruct", "constrained"): 5.7,
+    ("embedded:smollm2-135m-instruct", "exact"): 8.0,
 }
 _FALLBACK_RATE = 4.0
 
@@ -78,14 +80,19 @@ def environment() -> dict:
             "libraries": libraries, "data": data}
 
 
-def _expected_seconds(study: Study, remaining: dict[str, int]) -> float:
-    total = 0.0
-    for spec, count in remaining.items():
-        modes = {*(() if study.colour is None else (study.colour.mode,)),
-                 *(() if study.concepts is None else study.concepts.modes)}
-        rate = min(_KNOWN_RATES.get((spec, mode), _FALLBACK_RATE) for mode in modes)
-        total += count / rate
-    return total
+def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float:
+    """Seconds the remaining samples should take, from rates measured here per model and mode."""
+    seconds = 0.0
+    for spec, samples in todo.items():
+        # Exact mode asks each distinct prompt once; the others ask once per sample.
+        exact_prompts = {(s.key.condition, s.key.task, s.individual.context, s.prompt.item, s.prompt.replicate)
+                         for s in samples if s.key.mode == "exact"}
+        counts = {"exact": len(exact_prompts)}
+        for sample in samples:
+            if sample.key.mode != "exact":
+                counts[sample.key.mode] = counts.get(sample.key.mode, 0) + 1
+        seconds += sum(count / _KNOWN_RATES.get((spec, mode), _FALLBACK_RATE) for mode, count in counts.items())
+    return seconds
 
 
 def draw(distribution: dict[str, float], seed: int) -> str:
@@ -174,7 +181,7 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         total = sum(len(samples) for samples in plans.values())
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
-            observer.planned(total, sum(remaining.values()), _expected_seconds(study, remaining))
+            observer.planned(total, sum(remaining.values()), _expected_seconds(todo))
         run_id = store.start_run(study.model_dump(mode="json"), environment())
         drawn = 0
         for entry in study.models:

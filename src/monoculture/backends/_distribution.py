@@ -6,19 +6,22 @@ the constrained sampler's answer distribution is the model's next-token distribu
 restricted to the tokens that lead to exactly one answer and renormalised. One request that follows the
 most likely common prefix and returns the top alternatives at every step gives it.
 
-Approximations, stated: tokens below the returned top-N at the deciding step are left out, tokens that
-keep several answers open at that step are left out (renormalised away), and the common prefix is the
-greedy one. Truncation samplers (top-k, top-p, min-p) are not applied: the distribution is the model's
+An answer with no token among the returned top-N at the deciding step (the model ranks it very low) is
+looked up with one more request whose grammar allows only that answer. Approximations, stated: tokens below
+the top-N are left out, tokens that keep several answers open at that step are left out (renormalised
+away), and the common prefix is the greedy one. Truncation samplers (top-k, top-p, min-p) are not applied: the distribution is the model's
 own at the condition's temperature, restricted to valid answers.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 
-# Each step: the token the request produced, and the top alternatives there as (token text, log-probability).
-Step = tuple[str, Sequence[tuple[str, float]]]
+# Each step: the token the request produced, its log-probability, and the top alternatives there as
+# (token text, log-probability).
+Step = tuple[str, float, Sequence[tuple[str, float]]]
 
 
 def _spellings(choices: Sequence[str]) -> dict[str, str]:
@@ -26,42 +29,61 @@ def _spellings(choices: Sequence[str]) -> dict[str, str]:
     return {spelling: choice for choice in choices for spelling in (choice, " " + choice)}
 
 
-def decisive_distribution(steps: Sequence[Step], choices: Sequence[str], temperature: float) -> dict[str, float]:
-    """The answer distribution at the step where the decoding path chose between the answers.
+def deciding_step(steps: Sequence[Step], choices: Sequence[str]) -> tuple[str, list[tuple[str, float]]]:
+    """The text before the step where the path chose its answer, and the alternatives there.
 
-    ``steps`` follow one path through the answer grammar. Raises ``ValueError`` if the path never decides
-    (all answers identical) or leaves the answers' spellings.
+    The token the path took is among the alternatives even when the top-N list left it out (a grammar
+    can force a token the model ranks low). Raises ``ValueError`` if the path never decides between the
+    answers or leaves their spellings.
     """
     spellings = _spellings(choices)
     generated = ""
-    for chosen, alternatives in steps:
+    for chosen, chosen_logprob, alternatives in steps:
         open_choices = {choice for spelling, choice in spellings.items() if spelling.startswith(generated + chosen)}
         if len(open_choices) == 1:
-            return _at_step(generated, alternatives, spellings, choices, temperature)
+            listed = list(alternatives)
+            if all(token != chosen for token, _ in listed):
+                listed.append((chosen, chosen_logprob))
+            return generated, listed
         if not open_choices:
             raise ValueError(f"the decoding path {generated + chosen!r} left the answers {list(choices)}")
         generated += chosen
     raise ValueError(f"the decoding path {generated!r} never decided between {list(choices)}")
 
 
-def _at_step(generated: str, alternatives: Sequence[tuple[str, float]], spellings: dict[str, str],
-             choices: Sequence[str], temperature: float) -> dict[str, float]:
-    log_mass: dict[str, list[float]] = {choice: [] for choice in choices}
+def log_masses(generated: str, alternatives: Sequence[tuple[str, float]],
+               choices: Sequence[str]) -> dict[str, list[float]]:
+    """Per answer, the log-probabilities of the alternatives that lead to it alone."""
+    spellings = _spellings(choices)
+    masses: dict[str, list[float]] = {choice: [] for choice in choices}
     for token, logprob in alternatives:
         if not token:
             continue
-        text = generated + token
-        leads_to = {choice for spelling, choice in spellings.items() if spelling.startswith(text)}
+        leads_to = {choice for spelling, choice in spellings.items() if spelling.startswith(generated + token)}
         if len(leads_to) == 1:
-            log_mass[leads_to.pop()].append(logprob)
-    if temperature <= 0:  # greedy: all mass on the most likely answer
-        best = max(choices, key=lambda c: max(log_mass[c], default=-math.inf))
-        return {choice: float(choice == best) for choice in choices}
-    # Temperature scales logits: p_i^(1/T), renormalised over the tokens that decide an answer.
-    scaled = {choice: [lp / temperature for lp in masses] for choice, masses in log_mass.items()}
-    peak = max((lp for masses in scaled.values() for lp in masses), default=None)
-    if peak is None:
+            masses[leads_to.pop()].append(logprob)
+    return masses
+
+
+def normalise(masses: dict[str, list[float]], temperature: float) -> dict[str, float]:
+    """The distribution over answers at a temperature: p_i^(1/T) renormalised (T = 0: the most likely)."""
+    if not any(masses.values()):
         raise ValueError("no alternative at the deciding step leads to an answer")
-    weights = {choice: sum(math.exp(lp - peak) for lp in masses) for choice, masses in scaled.items()}
+    if temperature <= 0:
+        best = max(masses, key=lambda choice: max(masses[choice], default=-math.inf))
+        return {choice: float(choice == best) for choice in masses}
+    scaled = {choice: [lp / temperature for lp in values] for choice, values in masses.items()}
+    peak = max(lp for values in scaled.values() for lp in values)
+    weights = {choice: sum(math.exp(lp - peak) for lp in values) for choice, values in scaled.items()}
     total = sum(weights.values())
     return {choice: weight / total for choice, weight in weights.items()}
+
+
+def decisive_distribution(steps: Sequence[Step], choices: Sequence[str], temperature: float) -> dict[str, float]:
+    """The answer distribution at the step where one decoding path chose between the answers."""
+    return normalise(log_masses(*deciding_step(steps, choices), choices), temperature)
+
+
+def single_answer_grammar(choice: str) -> str:
+    """GBNF that accepts exactly one answer (with an optional leading space)."""
+    return f"root ::= \" \"? {json.dumps(choice)}\n"

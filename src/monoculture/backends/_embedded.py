@@ -24,13 +24,15 @@ from monoculture.backends._base import (
     ModelKind,
 )
 from monoculture._files import sha256_of
-from monoculture.backends._distribution import decisive_distribution
+from monoculture.backends._distribution import deciding_step, log_masses, normalise, single_answer_grammar
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
 DEFAULT_PARALLEL = 8
 # Alternatives returned per step for exact answer distributions; the deciding token is nearly always among them.
 _TOP_ALTERNATIVES = 50
+# Tokens decoded before giving up on a short path: "a" + " fin" decides between "a finch" and "a chicken".
+_DECIDING_TOKENS = 4
 # Tokens of context per slot: a Wikipedia sentence, the prompt and the chat template fit with room to spare.
 CONTEXT_PER_SLOT = 1024
 
@@ -114,6 +116,9 @@ class EmbeddedBackend(Backend):
         params.cpuparams.n_threads = threads or os.cpu_count() or 1
         params.cpuparams_batch.n_threads = params.cpuparams.n_threads
         params.warmup = False
+        # Sliding-window models (Gemma 3) can reuse a cached prompt prefix only with a full-size window cache:
+        # without it a persona prompt is re-read whole for every word (measured here: 2.96 -> 5.82 samples/s).
+        params.swa_full = True
         params.verbosity = -1  # llama.cpp's own log would drown the progress bar
         try:
             self._server = xllamacpp.Server(params)
@@ -160,10 +165,10 @@ class EmbeddedBackend(Backend):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, request)
 
-    def _distribution_call(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        # The greedy path through the answer grammar, with the top alternatives at every step.
+    def _greedy_path(self, request: GenerationRequest, grammar: str, max_tokens: int) -> list:
+        # The greedy path through an answer grammar, with the top alternatives at every step.
         body = self._body(request)
-        body.update(temperature=0.0, n_probs=_TOP_ALTERNATIVES)
+        body.update(temperature=0.0, n_probs=_TOP_ALTERNATIVES, grammar=grammar, max_tokens=max_tokens)
         if request.messages is not None:
             body.update(logprobs=True, top_logprobs=_TOP_ALTERNATIVES)
             response = self._server.handle_chat_completions(body)
@@ -171,9 +176,23 @@ class EmbeddedBackend(Backend):
             response = self._server.handle_completions(body)
         if "error" in response:
             raise BackendError(f"llama.cpp refused the request for {self.info.spec}: {response['error'].get('message')}")
-        steps = [(step["token"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
-                 for step in response["choices"][0]["logprobs"]["content"]]
-        return decisive_distribution(steps, choices, request.decoding.temperature)
+        return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
+                for step in response["choices"][0]["logprobs"]["content"]]
+
+    def _deciding_step(self, request: GenerationRequest, grammar: str, choices: tuple[str, ...]):
+        # Answers part ways within the first few tokens; decode the rest only when they have not.
+        try:
+            return deciding_step(self._greedy_path(request, grammar, _DECIDING_TOKENS), choices)
+        except ValueError:
+            return deciding_step(self._greedy_path(request, grammar, request.decoding.max_tokens), choices)
+
+    def _distribution_call(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        masses = log_masses(*self._deciding_step(request, request.grammar, choices), choices)
+        for choice in [choice for choice, values in masses.items() if not values]:
+            # Ranked below the top alternatives: follow the path that must end in this answer.
+            step = self._deciding_step(request, single_answer_grammar(choice), choices)
+            masses[choice] = log_masses(*step, choices)[choice]
+        return normalise(masses, request.decoding.temperature)
 
     async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
         """The constrained answer distribution from one request's log-probabilities (see ``_distribution``)."""

@@ -25,6 +25,7 @@ come from :meth:`HFBackend.choice_logprobs`.
 from __future__ import annotations
 
 import asyncio
+import math
 import hashlib
 import importlib.util
 import inspect
@@ -35,12 +36,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from monoculture._files import sha256_of
 from monoculture.backends._base import Backend, Decoding, Generation, GenerationRequest, ModelInfo, ModelKind
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Rows decoded together. Decoding on a CPU is bound by reading the weights once per step, so rows are cheap:
-# SmolLM2-135M here (2 busy cores, 10-token answers) gave 1.5 samples/s one at a time, 3.3 in batches of 8,
-# 4.4-5.9 in batches of 16 and 6.9 in batches of 32. A study's `parallel` sets it per model.
+# SmolLM2-135M in float32 here (2 idle cores, 10-token answers, pure sampling) gave 1.7 samples/s one at a
+# time, 5.9 in batches of 8, 8.9 in batches of 16 and 10.4 in batches of 32. A study's `parallel` sets it.
 DEFAULT_BATCH = 16
 # How long the first request of a batch waits for company: requests the Model wrapper issues together
 # arrive within a few event-loop turns, and a batch takes a second or more.
@@ -52,10 +54,11 @@ NO_GRAMMAR = ('the hf backend has no grammar-constrained decoding: use mode = "f
 def _import_torch() -> Any:
     """torch, imported with OpenMP's threads sleeping rather than spinning while they wait.
 
-    With spinning threads (libgomp's default), torch on a 2-core machine that anything else also uses (a
-    llama.cpp run, a test server) slowed down 10-25x here: 3.4 s per decoding step instead of 0.13 s. libgomp
-    reads the setting once, when torch loads it, so it only applies if torch is not imported yet; a user's own
-    OMP_WAIT_POLICY wins.
+    With spinning threads (libgomp's default), torch on 2 cores beside a llama.cpp run slowed down 25x here:
+    2.4 s per decoding step instead of 0.095 s. Sleeping costs some speed on an idle machine (0.09 s instead
+    of 0.05 per step; batches of 8: 5.9 samples/s instead of 8.0), which OMP_WAIT_POLICY=ACTIVE buys back on a
+    machine with nothing else to do. libgomp reads the setting once, when torch loads it, so it only applies
+    if torch is not imported yet; a user's own OMP_WAIT_POLICY wins.
     """
     if "torch" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -114,8 +117,6 @@ def sample_token(logits: Any, decoding: Decoding, generator: Any) -> int:
 
 def _digest(path: Path) -> tuple[str, int]:
     """sha256 and size of a file; for a folder, the sha256 of its files' relative paths and sha256s."""
-    from monoculture.backends._embedded import sha256_of
-
     if path.is_file():
         return sha256_of(path), path.stat().st_size
     digest, size = hashlib.sha256(), 0
@@ -138,6 +139,11 @@ def _default_decoding(generation_config: Any) -> dict[str, float | int]:
     return {"temperature": float(given("temperature", 1.0)), "top_k": int(given("top_k", 50)),
             "top_p": float(given("top_p", 1.0)), "min_p": float(given("min_p", 0.0)),
             "do_sample": bool(given("do_sample", False))}
+
+
+def _logsumexp(values: list[float]) -> float:
+    peak = max(values)
+    return peak + math.log(sum(math.exp(value - peak) for value in values))
 
 
 class HFBackend(Backend):
@@ -252,7 +258,7 @@ class HFBackend(Backend):
             try:
                 generations = await loop.run_in_executor(
                     self._pool, self._generate_batch, [(request, text) for request, text, _ in batch])
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - handed to every waiting request, which raises it
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -339,6 +345,25 @@ class HFBackend(Backend):
             return {}
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._score_choices, request, tuple(choices))
+
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
+        """Exact mode: each answer's probability, the model's own sequence probability restricted to the answers.
+
+        Each answer counts with and without one leading space (as the answer grammars allow); log-probabilities
+        are divided by the condition's temperature before renormalising over the answers (0: the most likely).
+        """
+        spellings = tuple(dict.fromkeys([*choices, *(" " + choice for choice in choices)]))
+        scores = await self.choice_logprobs(request, spellings)
+        per_choice = {choice: _logsumexp([scores[choice], scores[" " + choice]]) for choice in choices}
+        temperature = request.decoding.temperature
+        if temperature <= 0:
+            best = max(per_choice, key=per_choice.get)
+            return {choice: float(choice == best) for choice in choices}
+        scaled = {choice: value / temperature for choice, value in per_choice.items()}
+        peak = max(scaled.values())
+        weights = {choice: math.exp(value - peak) for choice, value in scaled.items()}
+        total = sum(weights.values())
+        return {choice: weight / total for choice, weight in weights.items()}
 
     def _continuation(self, text: str, prompt_ids: list[int], choice: str, request: GenerationRequest) -> list[int]:
         whole = self._encode(text + choice, request)

@@ -300,18 +300,24 @@ class OpenAIBackend(Backend):
         """
         if self.flavour != "llama.cpp":
             return await super().answer_distribution(request, choices)
-        from monoculture.backends._distribution import decisive_distribution
+        from monoculture.backends._distribution import deciding_step, log_masses, normalise, single_answer_grammar
 
-        chat = request.messages is not None
-        body = self._body(request)
-        body.update(temperature=0.0, n_probs=TOP_ALTERNATIVES)
-        if chat:
-            body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
-        payload = await self._post(body, chat)
+        async def greedy_path(grammar: str) -> list:
+            body = self._body(request)
+            body.update(temperature=0.0, n_probs=TOP_ALTERNATIVES, grammar=grammar)
+            if request.messages is not None:
+                body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
+            payload = await self._post(body, request.messages is not None)
+            return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
+                    for step in payload["choices"][0]["logprobs"]["content"]]
+
         try:
-            steps = [(step["token"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
-                     for step in payload["choices"][0]["logprobs"]["content"]]
-            return decisive_distribution(steps, choices, request.decoding.temperature)
+            masses = log_masses(*deciding_step(await greedy_path(request.grammar), choices), choices)
+            for choice in [choice for choice, values in masses.items() if not values]:
+                # Ranked below the top alternatives: follow the path that must end in this answer.
+                path = await greedy_path(single_answer_grammar(choice))
+                masses[choice] = log_masses(*deciding_step(path, choices), choices)[choice]
+            return normalise(masses, request.decoding.temperature)
         except (KeyError, TypeError, ValueError) as error:
             raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
                                f"({_one_line(str(error), 120)}): use mode = \"constrained\"") from None
