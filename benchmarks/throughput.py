@@ -53,6 +53,7 @@ def _bare(model_path: Path, kind: str, requests: list[dict], grammar: str, threa
     params.n_ctx = DEFAULT_PARALLEL * CONTEXT_PER_SLOT
     params.warmup = False
     params.verbosity = -1
+    params.swa_full = True  # as the embedded backend sets it
     server = xllamacpp.Server(params)
 
     def call(request: dict) -> None:
@@ -117,9 +118,15 @@ def main() -> None:
                 calls = db.execute("SELECT COUNT(DISTINCT prompt) FROM samples").fetchone()[0] if mode == "exact" \
                     else db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
             count, seconds = _sampling_rate(out / "samples.sqlite")
-            per_100 = 100 / args.concept_individuals
-            print(f"concepts, {mode}: {count} answers from {calls} model calls in {seconds:.1f} s of sampling; "
-                  f"per 100 individuals: {calls * per_100:.0f} calls, {seconds * per_100:.0f} s")
+            if mode == "exact":
+                # In the none condition every individual of a target shares its 72 prompts: the calls do not
+                # grow with the population.
+                print(f"concepts, exact: {count} answers from {calls} model calls in {seconds:.1f} s of sampling; "
+                      f"100 individuals of one target need the same {calls} calls")
+            else:
+                scale = 100 / args.concept_individuals
+                print(f"concepts, {mode}: {count} answers from {calls} model calls in {seconds:.1f} s of sampling; "
+                      f"per 100 individuals: {calls * scale:.0f} calls, {seconds * scale:.0f} s")
 
 
 if __name__ == "__main__":
