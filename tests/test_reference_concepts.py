@@ -115,3 +115,10 @@ def test_read_crp_input_rejects_malformed(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(DataError):
         read_crp_input(path)
+
+
+def test_targets_name_their_category() -> None:
+    by_target = human_concept_block()["by_target"]
+    assert by_target["robin"]["category"] == "animals"
+    assert by_target["Richard Nixon"]["category"] == "politicians"
+    assert {entry["category"] for entry in by_target.values()} == {"animals", "politicians"}

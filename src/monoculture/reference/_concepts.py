@@ -175,7 +175,7 @@ def human_concept_block() -> dict[str, Any]:
         "valid_fraction": None,
         "order_consistency": None,
         "by_category": {category: block(list(members)) for category, members in CATEGORIES.items()},
-        "by_target": {target: block([target]) for target in TARGETS},
+        "by_target": {target: {"category": category_of(target), **block([target])} for target in TARGETS},
     }
 
 

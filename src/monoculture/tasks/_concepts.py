@@ -321,7 +321,7 @@ def summarize_concepts(
                 result.tables_trace[:, post].ravel().astype(float),
                 result.richness_trace[:, post].ravel(),
             )
-        by_target[target] = entry
+        by_target[target] = {"category": category_of(target), **entry}
 
     def pooled(targets: list[str]) -> dict[str, Any]:
         entries = [by_target[target] for target in targets]
