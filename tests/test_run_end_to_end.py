@@ -15,6 +15,7 @@ from conftest import count_samples
 from monoculture._runner import run_study
 from monoculture.report import summarize
 from monoculture.store import Store
+from monoculture.tasks import COLOUR_PROMPT
 from monoculture.study import parse_study
 
 TINY = {
@@ -99,7 +100,7 @@ def test_base_model_gets_a_plain_completion_prompt(tmp_path, data_root):
         samples = list(store.samples())
     assert len(samples) == 4
     for sample in samples:
-        assert sample.prompt == f"{sample.context} {sample.prompt.split(' Question: ')[0].split('. ', 1)[0]}" \
-            or sample.prompt.endswith("\nAnswer:")
-        assert sample.prompt.startswith("You are ") and sample.prompt.endswith("6-digit HEX code.\nAnswer:")
+        # PROTOCOL section 2: "{context} {prompt}\nAnswer:", the context a persona.
+        assert sample.context.startswith("You are ")
+        assert sample.prompt == f"{sample.context} {COLOUR_PROMPT.format(word='lemon')}\nAnswer:"
         assert sample.valid and sample.answer.startswith("#")

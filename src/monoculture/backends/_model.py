@@ -53,7 +53,6 @@ class Model:
         self.concurrency = concurrency or backend.info.max_concurrency + 2
         self.retries = retries
         self.backoff_s = backoff_s
-        self.calls = 0  # requests that reached the backend
         # Exact mode: identical requests (the seed aside) share one call; the seed only draws from the result.
         self._distributions: dict[tuple, asyncio.Future[dict[str, float]]] = {}
 
@@ -65,7 +64,6 @@ class Model:
     async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
             try:
-                self.calls += 1
                 return await call()
             except TransientBackendError as error:
                 if attempt == self.retries:

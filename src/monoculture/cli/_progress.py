@@ -18,7 +18,6 @@ class ProgressObserver:
             console=console,
         )
         self._task = None
-        self._invalid = 0
 
     def __enter__(self) -> ProgressObserver:
         self.progress.start()
@@ -41,7 +40,6 @@ class ProgressObserver:
 
     def sample_stored(self, record) -> None:
         """Advance the bar."""
-        self._invalid += not record.valid
         self.progress.advance(self._task)
         task = self.progress.tasks[0]
         speed = task.finished_speed or task.speed
