@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+
+# Alternatives asked for per step; the deciding token is nearly always among them.
+TOP_ALTERNATIVES = 50
+# Tokens decoded before giving up on a short path: "a" + " fin" decides between "a finch" and "a chicken".
+DECIDING_TOKENS = 4
 
 # Each step: the token the request produced, its log-probability, and the top alternatives there as
 # (token text, log-probability).
@@ -87,3 +92,39 @@ def decisive_distribution(steps: Sequence[Step], choices: Sequence[str], tempera
 def single_answer_grammar(choice: str) -> str:
     """GBNF that accepts exactly one answer (with an optional leading space)."""
     return f"root ::= \" \"? {json.dumps(choice)}\n"
+
+
+def greedy_path_body(body: dict, grammar: str, max_tokens: int, *, chat: bool) -> dict:
+    """A llama.cpp request body for the greedy path through ``grammar`` with the top alternatives per step."""
+    body = {**body, "temperature": 0.0, "n_probs": TOP_ALTERNATIVES, "grammar": grammar, "max_tokens": max_tokens}
+    if chat:
+        body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
+    return body
+
+
+def path_steps(response: dict) -> list[Step]:
+    """The steps of a llama.cpp (OpenAI-format) response's log-probabilities."""
+    return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
+            for step in response["choices"][0]["logprobs"]["content"]]
+
+
+PathFunction = Callable[[str, int], Awaitable[list[Step]]]
+
+
+async def distribution_from_paths(path: PathFunction, grammar: str, choices: Sequence[str], temperature: float,
+                                  max_tokens: int) -> dict[str, float]:
+    """The exact answer distribution from greedy paths: ``path(grammar, max_tokens)`` decodes one.
+
+    The first path follows the answer grammar; an answer ranked below the top alternatives at the deciding
+    step gets one more path forced onto it. Paths are short first and decoded in full only if undecided.
+    """
+    async def decide(path_grammar: str) -> tuple[str, list[tuple[str, float]]]:
+        try:
+            return deciding_step(await path(path_grammar, DECIDING_TOKENS), choices)
+        except ValueError:
+            return deciding_step(await path(path_grammar, max_tokens), choices)
+
+    masses = log_masses(*await decide(grammar), choices)
+    for choice in [choice for choice, values in masses.items() if not values]:
+        masses[choice] = log_masses(*await decide(single_answer_grammar(choice)), choices)[choice]
+    return normalise(masses, temperature)

@@ -24,15 +24,11 @@ from monoculture.backends._base import (
     ModelKind,
 )
 from monoculture._files import sha256_of
-from monoculture.backends._distribution import deciding_step, log_masses, normalise, single_answer_grammar
+from monoculture.backends._distribution import distribution_from_paths, greedy_path_body, path_steps
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
 DEFAULT_PARALLEL = 8
-# Alternatives returned per step for exact answer distributions; the deciding token is nearly always among them.
-_TOP_ALTERNATIVES = 50
-# Tokens decoded before giving up on a short path: "a" + " fin" decides between "a finch" and "a chicken".
-_DECIDING_TOKENS = 4
 # Tokens of context per slot: a Wikipedia sentence, the prompt and the chat template fit with room to spare.
 CONTEXT_PER_SLOT = 1024
 
@@ -166,38 +162,22 @@ class EmbeddedBackend(Backend):
         return await loop.run_in_executor(self._pool, self._call, request)
 
     def _greedy_path(self, request: GenerationRequest, grammar: str, max_tokens: int) -> list:
-        # The greedy path through an answer grammar, with the top alternatives at every step.
-        body = self._body(request)
-        body.update(temperature=0.0, n_probs=_TOP_ALTERNATIVES, grammar=grammar, max_tokens=max_tokens)
-        if request.messages is not None:
-            body.update(logprobs=True, top_logprobs=_TOP_ALTERNATIVES)
-            response = self._server.handle_chat_completions(body)
-        else:
-            response = self._server.handle_completions(body)
+        chat = request.messages is not None
+        body = greedy_path_body(self._body(request), grammar, max_tokens, chat=chat)
+        response = (self._server.handle_chat_completions if chat else self._server.handle_completions)(body)
         if "error" in response:
             raise BackendError(f"llama.cpp refused the request for {self.info.spec}: {response['error'].get('message')}")
-        return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
-                for step in response["choices"][0]["logprobs"]["content"]]
-
-    def _deciding_step(self, request: GenerationRequest, grammar: str, choices: tuple[str, ...]):
-        # Answers part ways within the first few tokens; decode the rest only when they have not.
-        try:
-            return deciding_step(self._greedy_path(request, grammar, _DECIDING_TOKENS), choices)
-        except ValueError:
-            return deciding_step(self._greedy_path(request, grammar, request.decoding.max_tokens), choices)
-
-    def _distribution_call(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        masses = log_masses(*self._deciding_step(request, request.grammar, choices), choices)
-        for choice in [choice for choice, values in masses.items() if not values]:
-            # Ranked below the top alternatives: follow the path that must end in this answer.
-            step = self._deciding_step(request, single_answer_grammar(choice), choices)
-            masses[choice] = log_masses(*step, choices)[choice]
-        return normalise(masses, request.decoding.temperature)
+        return path_steps(response)
 
     async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """The constrained answer distribution from one request's log-probabilities (see ``_distribution``)."""
+        """The constrained answer distribution from log-probabilities (see ``_distribution``)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._distribution_call, request, choices)
+
+        async def path(grammar: str, max_tokens: int) -> list:
+            return await loop.run_in_executor(self._pool, self._greedy_path, request, grammar, max_tokens)
+
+        return await distribution_from_paths(path, request.grammar, choices, request.decoding.temperature,
+                                             request.decoding.max_tokens)
 
     async def aclose(self) -> None:
         """Stop the slots' threads and unload the model."""

@@ -54,8 +54,6 @@ HOSTED_DEFAULTS: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top_
 # Longest Retry-After honoured by waiting inside a request; beyond it the wrapper's backoff takes over.
 MAX_RETRY_AFTER_S = 30.0
 
-# Alternatives asked for at every step in exact mode (as the embedded backend does).
-TOP_ALTERNATIVES = 50
 
 _PROBE_TIMEOUT_S = 10.0
 
@@ -300,24 +298,17 @@ class OpenAIBackend(Backend):
         """
         if self.flavour != "llama.cpp":
             return await super().answer_distribution(request, choices)
-        from monoculture.backends._distribution import deciding_step, log_masses, normalise, single_answer_grammar
+        from monoculture.backends._distribution import distribution_from_paths, greedy_path_body, path_steps
 
-        async def greedy_path(grammar: str) -> list:
-            body = self._body(request)
-            body.update(temperature=0.0, n_probs=TOP_ALTERNATIVES, grammar=grammar)
-            if request.messages is not None:
-                body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
-            payload = await self._post(body, request.messages is not None)
-            return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
-                    for step in payload["choices"][0]["logprobs"]["content"]]
+        chat = request.messages is not None
+
+        async def path(grammar: str, max_tokens: int) -> list:
+            body = greedy_path_body(self._body(request), grammar, max_tokens, chat=chat)
+            return path_steps(await self._post(body, chat))
 
         try:
-            masses = log_masses(*deciding_step(await greedy_path(request.grammar), choices), choices)
-            for choice in [choice for choice, values in masses.items() if not values]:
-                # Ranked below the top alternatives: follow the path that must end in this answer.
-                path = await greedy_path(single_answer_grammar(choice))
-                masses[choice] = log_masses(*deciding_step(path, choices), choices)[choice]
-            return normalise(masses, request.decoding.temperature)
+            return await distribution_from_paths(path, request.grammar, choices, request.decoding.temperature,
+                                                 request.decoding.max_tokens)
         except (KeyError, TypeError, ValueError) as error:
             raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
                                f"({_one_line(str(error), 120)}): use mode = \"constrained\"") from None
