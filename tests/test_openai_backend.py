@@ -11,18 +11,17 @@ import asyncio
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from conftest import count_samples
+from openai_server import LlamaServer, free_port
 
+from monoculture._probe import PROBE_REQUESTS
 from monoculture._runner import run_study
 from monoculture.backends import Decoding, GenerationRequest, ModelOptions, TransientBackendError, load_backend
 from monoculture.backends._openai import ASSUMED_DEFAULTS, OpenAIBackend
@@ -34,50 +33,7 @@ from monoculture.study import parse_study
 from conftest import run_cli
 
 KEY = "sk-monoculture-test-Zq7Hx2Lw9"  # grepped for in every output: it must never be stored
-SERVER_SCRIPT = Path(__file__).with_name("openai_server.py")
 PURE = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=12)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LlamaServer:
-    """llama.cpp's OpenAI-compatible server in a subprocess that a test may kill and start again."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> LlamaServer:
-        from monoculture.backends._embedded import EMBEDDED_MODELS
-
-        model = EMBEDDED_MODELS["smollm2-135m-instruct"].locate()
-        self.process = subprocess.Popen([sys.executable, str(SERVER_SCRIPT), str(model), str(self.port), KEY],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while True:  # /health answers 503 while the model loads, 200 once it serves (no key needed)
-            assert self.process.poll() is None, "the llama.cpp server exited while starting"
-            assert time.monotonic() < deadline, "the llama.cpp server did not start within 60 s"
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/health")
-                if connection.getresponse().status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
 
 
 class Proxy:
@@ -167,7 +123,7 @@ class Proxy:
 
 @pytest.fixture(scope="module")
 def server():
-    running = LlamaServer().start()
+    running = LlamaServer(KEY).start()
     yield running
     running.kill()
 
@@ -249,7 +205,7 @@ def test_hosted_api_needs_a_key_and_refuses_what_it_lacks(monkeypatch):
 
 def test_an_unreachable_server_is_one_line():
     with pytest.raises(BackendError, match="cannot reach http://127.0.0.1:.*start the server") as caught:
-        load_backend(f"openai:m@http://127.0.0.1:{_free_port()}/v1")
+        load_backend(f"openai:m@http://127.0.0.1:{free_port()}/v1")
     assert "\n" not in str(caught.value)
 
 
@@ -361,7 +317,9 @@ def test_slow_and_refusing_server_is_retried_and_timed(server, api_key, tmp_path
     refusals = [(503, 0), (429, 1), (503, None), (500, 0)]
     with Proxy(server.port, refusals=refusals, delay_s=0.3) as proxy:
         result = run_study(parse_study(_study(proxy.url)), tmp_path)
-    assert proxy.refused == 4 and proxy.forwarded == result.planned == result.drawn == 12
+    # Every sample was asked for once, after the sampling probe's requests.
+    assert proxy.refused == 4 and result.planned == result.drawn == 12
+    assert proxy.forwarded == 12 + PROBE_REQUESTS
     with Store(tmp_path / "samples.sqlite") as store:
         samples = list(store.samples())
     assert len(samples) == 12 and all(s.valid for s in samples)
@@ -439,7 +397,7 @@ def test_exact_mode_matches_the_embedded_backend(server, api_key):
 
 @pytest.mark.model
 def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path, data_root):
-    dying = LlamaServer().start()
+    dying = LlamaServer(KEY).start()
     try:
         study_file = tmp_path / "study.toml"
         study_file.write_text(_study_toml(dying.url, individuals=6))

@@ -50,11 +50,19 @@ def colour_block(rng: random.Random, internal: float, gap: float, mode: str | No
         "n_per_word": {"min": 8, "max": 10},
         "words": words,
         "swatches": {"banana": swatch_hex or ["#f2d024", "#e8c020", "#ffe135"], "sky": ["#87ceeb", "#4a90d9"]},
-        "invalid_examples": [],
+        "accounting": accounting(),
     }
     if mode is not None:
         block["mode"] = mode
     return block
+
+
+def accounting(refusals: list[dict] | None = None, failures: list[dict] | None = None) -> dict[str, Any]:
+    """The accounting block of a population with the given examples of refusals and parse failures."""
+    refusals, failures = refusals or [], failures or []
+    return {"planned": 160, "stored": 160, "missing": 0, "valid": 160 - len(refusals) - len(failures),
+            "valid_fraction": 1 - (len(refusals) + len(failures)) / 160, "refusals": len(refusals),
+            "parse_failures": len(failures), "refusal_examples": refusals, "parse_failure_examples": failures}
 
 
 def empty_colour_block() -> dict[str, Any]:
@@ -64,7 +72,8 @@ def empty_colour_block() -> dict[str, Any]:
         "population_delta_e_ci": None, "distance_from_diagonal": None, "distance_from_diagonal_ci": None,
         "valid_fraction": 0.0, "n_samples": 160, "n_valid": 0, "n_individuals": 10, "n_words": 0,
         "words": [], "swatches": {},
-        "invalid_examples": [{"item": "banana", "output": "I like bananas, they are yellow.", "reason": "no #RRGGBB"}],
+        "accounting": accounting(failures=[{"item": "banana", "output": "I like bananas, they are yellow.",
+                                            "reason": "no #RRGGBB"}]),
     }
 
 
@@ -85,7 +94,7 @@ def concept_block(rng: random.Random, level: float, mode: str | None = "free") -
                             "n_individuals": 200, "n_complete": 190},
         },
         "by_target": by_target,
-        "invalid_examples": [],
+        "accounting": accounting(),
     }
     if mode is not None:
         block["mode"] = mode
@@ -102,16 +111,24 @@ def full_summary() -> dict[str, Any]:
     """A demo-like study: a base and a chat model, two conditions each, a hostile model, both tasks."""
     rng = random.Random(7)
     hostile_colour = colour_block(rng, 20, 1, swatch_hex=["#00ff00", BAD_HEX, f"#12345{SCRIPT}", "#ABCDEF\n"])
-    hostile_colour["invalid_examples"] = [
-        {"item": "banana", "output": SCRIPT, "reason": "no #RRGGBB"},
-        {"item": IMG, "output": IMG + " " + "x" * 2000, "reason": f"reason {SCRIPT}"},
-    ]
+    hostile_colour["accounting"] = accounting(
+        refusals=[{"item": "banana", "output": f"As an AI {SCRIPT}", "reason": "no #RRGGBB"}],
+        failures=[{"item": "banana", "output": SCRIPT, "reason": "no #RRGGBB"},
+                  {"item": IMG, "output": IMG + " " + "x" * 2000, "reason": f"reason {SCRIPT}"}])
     hostile_concepts = concept_block(rng, 0.1)
-    hostile_concepts["invalid_examples"] = [{"item": "robin", "output": SCRIPT, "reason": "neither choice"}]
+    hostile_concepts["accounting"] = accounting(failures=[{"item": "robin", "output": SCRIPT, "reason": "neither choice"}])
+    hostile_alarms = [
+        {"model": HOSTILE_SPEC, "condition": None, "task": None, "kind": "probe", "message": f"seed ignored {SCRIPT}",
+         "evidence": {"check": "different seeds give different texts", "texts": [SCRIPT, IMG]}},
+        {"model": HOSTILE_SPEC, "condition": f"none@default{SCRIPT}", "task": "colour", "kind": "repeats",
+         "message": "repeats", "evidence": {"most_unlikely_repeats": [{"output": SCRIPT, "count": 8, "draws": 8,
+                                                                       "model_probability": 0.01}]}},
+    ]
     return {
         "monoculture_version": "0.1.0",
         "created": "2026-11-28T06:00:00Z",
         "study": {"name": "demo <i>study</i>"},
+        "alarms": hostile_alarms,
         "environment": {"python": "3.11.9", "libraries": {"xllamacpp": "0.2.1", "numpy": "2.1.0"},
                         "data_checksums": {"murthy2022-color-ref/exp1/color_preprocessed.csv": "ab" * 32}},
         "model_info": {
@@ -146,7 +163,7 @@ def full_summary() -> dict[str, Any]:
         "human": {
             "colour": {**colour_block(rng, 29.24, 22.46, mode=None),
                        "internal_delta_e": 29.24, "population_delta_e": 51.70, "distance_from_diagonal": 15.88,
-                       "n_individuals": 475, "n_words": 199, "invalid_examples": []},
+                       "n_individuals": 475, "n_words": 199},
             "concepts": {**concept_block(rng, 0.67, mode=None), "n_individuals": 2130},
         },
     }
@@ -326,3 +343,21 @@ def test_svg_ids_are_unique_across_figures(full_html: str) -> None:
     assert len(ids) == len(set(ids))
     references = set(re.findall(r'(?:href="#|url\(#)([^")]+)', full_html))
     assert references and references <= set(ids)
+
+
+def test_alarms_and_accounting_are_shown_with_their_evidence(full_html: str) -> None:
+    text = " ".join(" ".join(parse(full_html).text).split())
+    assert "Sampling checks" in text and "No alarm" not in text
+    assert f"seed ignored {SCRIPT}" in text  # the alarm's message, escaped, with its evidence texts
+    checks = full_html.split('id="checks"')[1].split("</section>")[0]
+    assert checks.count('class="alarm"') == 2
+    assert checks.count("&lt;script&gt;") >= 3  # message, probe text and repeated output, all escaped
+    # Refusals and parse failures are told apart in the examples.
+    assert "refusal" in text and "parse failure" in text and f"As an AI {SCRIPT}" in text
+
+
+def test_a_clean_summary_says_so() -> None:
+    summary = full_summary()
+    summary["alarms"] = []
+    text = " ".join(" ".join(parse(render_html(summary)).text).split())
+    assert "No alarm" in text

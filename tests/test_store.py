@@ -34,8 +34,28 @@ def test_schema_is_versioned_and_reopening_does_not_migrate_twice(tmp_path):
     Store(path).close()
     Store(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_of_the_first_schema_is_migrated_keeping_its_samples(tmp_path):
+    # A store written by a monoculture that knew only migration 1 (no logprob column, no probes table).
+    from monoculture.store._schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        db.execute("INSERT INTO samples (model, condition, task, individual, item, replicate, mode, context, prompt, "
+                   "raw_output, answer, valid, seed, decoding_json, started_at, latency_s) VALUES "
+                   "('m', 'none@default', 'colour', 0, 'banana', 1, 'free', '', 'Q', ' #ffcc00', '#ffcc00', 1, 12, "
+                   "'{\"temperature\": 0.8}', 1.0, 0.1)")
+    with Store(path) as store:
+        (sample,) = store.samples()
+        assert sample.raw_output == " #ffcc00" and sample.logprob is None
+        store.put_probe(1, "m", {"checks": []})
+        assert store.probes() == {"m": {"checks": []}}
+        assert store.add(record(replicate=2, logprob=-1.5))
+        assert [s.logprob for s in store.samples()] == [None, -1.5]
 
 
 def test_filters_and_populations(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import platform
 import random
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Protocol
 
 from monoculture._plan import PlannedSample, plan
+from monoculture._probe import probe_sampling
 from monoculture.backends import Decoding, GenerationRequest, Job, Model, ModelInfo, ModelOptions, Outcome, load_backend
+from monoculture.errors import MonocultureError
 from monoculture.population import Condition
 from monoculture.store import SampleRecord, Store
 from monoculture.study import ModelEntry, Study
@@ -95,6 +98,17 @@ def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float:
     return seconds
 
 
+def _ordered_for(samples: list[PlannedSample], others: int) -> list[PlannedSample]:
+    """The order in which the run that started while ``others`` runs were unfinished works through its list.
+
+    The first run goes forward, a second one backward, so the two meet once, in the middle, and only the
+    requests in flight there are drawn twice (and stored once). Further runs start at spread-out points.
+    """
+    ordered = samples[::-1] if others % 2 else list(samples)
+    start = int(len(ordered) * ((others // 2 * 0.6180339887) % 1.0))
+    return ordered[start:] + ordered[:start]
+
+
 def draw(distribution: dict[str, float], seed: int) -> str:
     """One answer drawn from a distribution with a seeded generator (answers in sorted order, so stable)."""
     answers = sorted(distribution)
@@ -111,7 +125,8 @@ class _Sampler:
         self._planned: dict = {}
         self.drawn = 0
 
-    def job(self, sample: PlannedSample) -> Job:
+    def request(self, sample: PlannedSample) -> tuple[GenerationRequest, str]:
+        """The request that draws a sample, and its prompt as sent (stored with the sample)."""
         info = self.model.info
         decoding = resolve_decoding(info, sample.individual.condition, self.study, sample.task.max_tokens)
         rendered = render(info.kind, sample.individual.context, sample.prompt.text,
@@ -120,8 +135,12 @@ class _Sampler:
         grammar = sample.task.grammar(sample.prompt) if mode in ("constrained", "exact") else None
         request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
                                     messages=rendered.messages, grammar=grammar)
-        self._planned[sample.key] = (sample, rendered.as_sent())
-        return Job(sample.key, request, sample.prompt.choices if mode == "exact" else None)
+        return request, rendered.as_sent()
+
+    def job(self, sample: PlannedSample) -> Job:
+        request, prompt_as_sent = self.request(sample)
+        self._planned[sample.key] = (sample, prompt_as_sent)
+        return Job(sample.key, request, sample.prompt.choices if sample.key.mode == "exact" else None)
 
     def store_outcome(self, outcome: Outcome) -> None:
         sample, prompt_as_sent = self._planned.pop(outcome.job.key)
@@ -143,6 +162,7 @@ class _Sampler:
             invalid_reason=parsed.reason, seed=outcome.job.request.seed, decoding=outcome.job.request.decoding.as_dict(),
             finish_reason=finish_reason, started_at=outcome.started_at,
             latency_s=outcome.latency_s, run_id=self.run_id,
+            logprob=outcome.generation.logprob if outcome.generation is not None else None,
         )
         if self.store.add(record):
             self.drawn += 1
@@ -159,7 +179,10 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         if observer:
             observer.model_started(model.info, len(todo))
         sampler = _Sampler(study, entry, model, store, run_id, observer)
-        await model.run((sampler.job(sample) for sample in todo), sampler.store_outcome)
+        store.put_probe(run_id, entry.spec, await probe_sampling(model, sampler.request(todo[0])[0]))
+        # Checked again just before each request: another run writing to the same store may have drawn it.
+        jobs = (sampler.job(sample) for sample in todo if not store.has(sample.key))
+        await model.run(jobs, sampler.store_outcome)
         return sampler.drawn
     finally:
         await model.aclose()
@@ -183,12 +206,23 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         if observer:
             observer.planned(total, sum(remaining.values()), _expected_seconds(todo))
         run_id = store.start_run(study.model_dump(mode="json"), environment())
+        # Another run writing to this store works through the same list: take it in another order (each run
+        # skips what the other has stored).
+        others = store.unfinished_runs_before(run_id)
+        todo = {spec: _ordered_for(samples, others) for spec, samples in todo.items()}
         drawn = 0
-        for entry in study.models:
-            if todo[entry.spec]:
-                drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer))
-        store.finish_run(run_id)
         from monoculture.report import write_outputs
 
+        try:
+            for entry in study.models:
+                if todo[entry.spec]:
+                    drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer))
+        except MonocultureError:
+            # A failing backend: the summary and report still show what was collected, and what is missing.
+            if store.count():
+                with contextlib.suppress(MonocultureError):
+                    write_outputs(store, out)
+            raise
+        store.finish_run(run_id)
         summary = write_outputs(store, out)
     return RunResult(out, total, drawn, summary)

@@ -49,6 +49,9 @@ class Generation:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    # Log-probability of the text under the distribution it was drawn from (temperature, truncation and
+    # grammar applied), if the backend reports it: the duplicate-samples alarm's "own distribution".
+    logprob: float | None = None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,30 @@ def path_steps(response: dict) -> list[Step]:
             for step in response["choices"][0]["logprobs"]["content"]]
 
 
+def with_sampled_probabilities(body: dict, *, chat: bool) -> dict:
+    """A llama.cpp request body that also returns the probability of every sampled token.
+
+    ``post_sampling_probs`` gives each token's probability after temperature and truncation, i.e. under the
+    distribution it was drawn from; the duplicate-samples alarm compares repeats with these probabilities.
+    """
+    body = {**body, "n_probs": 1, "post_sampling_probs": True}
+    if chat:
+        body.update(logprobs=True, top_logprobs=1)
+    return body
+
+
+def sampled_logprob(response: dict) -> float | None:
+    """The summed log-probability of a llama.cpp response's sampled tokens (None if it did not report them)."""
+    try:
+        steps = response["choices"][0]["logprobs"]["content"]
+        total = 0.0
+        for step in steps:
+            total += math.log(step["prob"]) if "prob" in step else float(step["logprob"])
+        return total
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 PathFunction = Callable[[str, int], Awaitable[list[Step]]]
 
 

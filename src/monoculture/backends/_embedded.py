@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from monoculture._files import sha256_of
 from monoculture.backends._base import (
     Backend,
     Generation,
@@ -23,8 +24,13 @@ from monoculture.backends._base import (
     ModelInfo,
     ModelKind,
 )
-from monoculture._files import sha256_of
-from monoculture.backends._distribution import distribution_from_paths, greedy_path_body, path_steps
+from monoculture.backends._distribution import (
+    distribution_from_paths,
+    greedy_path_body,
+    path_steps,
+    sampled_logprob,
+    with_sampled_probabilities,
+)
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
@@ -144,7 +150,7 @@ class EmbeddedBackend(Backend):
         return body
 
     def _call(self, request: GenerationRequest) -> Generation:
-        body = self._body(request)
+        body = with_sampled_probabilities(self._body(request), chat=request.messages is not None)
         handler = self._server.handle_chat_completions if request.messages is not None else self._server.handle_completions
         response = handler(body)
         if "error" in response:
@@ -154,7 +160,8 @@ class EmbeddedBackend(Backend):
         text = choice["message"]["content"] if request.messages is not None else choice["text"]
         usage = response.get("usage", {})
         return Generation(text=text or "", finish_reason=choice.get("finish_reason"),
-                          prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"))
+                          prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
+                          logprob=sampled_logprob(response))
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run one request on a free slot."""

@@ -25,10 +25,10 @@ come from :meth:`HFBackend.choice_logprobs`.
 from __future__ import annotations
 
 import asyncio
-import math
 import hashlib
 import importlib.util
 import inspect
+import math
 import os
 import sys
 from collections import deque
@@ -85,7 +85,13 @@ def _one_line(error: BaseException) -> str:
 
 
 def sample_token(logits: Any, decoding: Decoding, generator: Any) -> int:
-    """Draw one token id from a row's next-token ``logits`` with that row's own ``generator``.
+    """Draw one token id from a row's next-token ``logits`` with that row's own ``generator`` (see
+    :func:`draw_token`)."""
+    return draw_token(logits, decoding, generator)[0]
+
+
+def draw_token(logits: Any, decoding: Decoding, generator: Any) -> tuple[int, float]:
+    """Draw one token id, and its log-probability under the distribution it was drawn from.
 
     Temperature, then top-k, top-p and min-p, in transformers' order; a parameter at its neutral value
     (top_k 0, top_p 1, min_p 0) does nothing, and temperature 0 is greedy. One uniform number is drawn per
@@ -93,7 +99,7 @@ def sample_token(logits: Any, decoding: Decoding, generator: Any) -> int:
     """
     torch = _import_torch()
     if decoding.temperature <= 0:
-        return int(torch.argmax(logits))
+        return int(torch.argmax(logits)), 0.0
     scores = logits.to(torch.float64) / decoding.temperature
     if 0 < decoding.top_k < scores.numel():
         kth = torch.topk(scores, decoding.top_k).values[-1]
@@ -111,8 +117,8 @@ def sample_token(logits: Any, decoding: Decoding, generator: Any) -> int:
         probs = probs.masked_fill(probs < decoding.min_p * probs.max(), 0.0)
     cumulative = torch.cumsum(probs, dim=-1)
     threshold = torch.rand((), generator=generator, dtype=torch.float64) * cumulative[-1]
-    index = int(torch.searchsorted(cumulative, threshold, right=True))
-    return min(index, probs.numel() - 1)
+    index = min(int(torch.searchsorted(cumulative, threshold, right=True)), probs.numel() - 1)
+    return index, math.log(float(probs[index] / cumulative[-1]))
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -297,6 +303,7 @@ class HFBackend(Backend):
         rows = len(batch)
         generators = [torch.Generator().manual_seed(request.seed) for request in requests]
         produced: list[list[int]] = [[] for _ in requests]
+        logprobs = [0.0] * rows
         finish: list[str | None] = ["length" if r.decoding.max_tokens <= 0 else None for r in requests]
         with torch.inference_mode():
             ids, mask = self._left_pad(prompts)
@@ -312,7 +319,8 @@ class HFBackend(Backend):
                     if finish[row] is not None:
                         next_tokens.append(self._pad_id)  # a finished row idles; its output is complete
                         continue
-                    token = sample_token(logits[row], request.decoding, generators[row])
+                    token, logprob = draw_token(logits[row], request.decoding, generators[row])
+                    logprobs[row] += logprob
                     next_tokens.append(token)
                     if token in self._stop_ids:
                         finish[row] = "stop"
@@ -324,8 +332,8 @@ class HFBackend(Backend):
                 mask = torch.cat([mask, mask.new_ones((rows, 1))], dim=1)
                 positions = positions[:, -1:] + 1
         return [Generation(text=self.tokenizer.decode(tokens, skip_special_tokens=True), finish_reason=reason,
-                           prompt_tokens=len(prompt), completion_tokens=len(tokens))
-                for prompt, tokens, reason in zip(prompts, produced, finish)]
+                           prompt_tokens=len(prompt), completion_tokens=len(tokens), logprob=logprob)
+                for prompt, tokens, reason, logprob in zip(prompts, produced, finish, logprobs)]
 
     # -- exact answer distributions ------------------------------------------------------------------------
 

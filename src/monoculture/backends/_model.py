@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from monoculture._identity import SampleKey
-from monoculture.backends._base import Backend, Generation, GenerationRequest, ModelInfo, TransientBackendError
+from monoculture.backends._base import (
+    Backend,
+    Generation,
+    GenerationRequest,
+    ModelInfo,
+    TransientBackendError,
+)
 from monoculture.errors import BackendError
 
 T = TypeVar("T")
@@ -72,6 +78,10 @@ class Model:
                 await asyncio.sleep(self.backoff_s * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """One request, retried like the others (the sampling probe asks through this)."""
+        return await self._with_retries(lambda: self.backend.generate(request))
+
     async def _distribution(self, job: Job) -> dict[str, float]:
         request = job.request
         key = (request.prompt, request.messages, request.grammar, request.decoding, job.choices)
@@ -88,7 +98,7 @@ class Model:
         if job.choices is not None:
             distribution = await self._distribution(job)
             return Outcome(job, None, started, time.perf_counter() - clock, distribution)
-        generation = await self._with_retries(lambda: self.backend.generate(job.request))
+        generation = await self.generate(job.request)
         return Outcome(job, generation, started, time.perf_counter() - clock)
 
     async def run(self, jobs: Iterable[Job], on_outcome: Callable[[Outcome], None]) -> None:

@@ -22,16 +22,30 @@ Every decoding parameter is sent explicitly with every request, so an assumed de
 sample was drawn with; it only decides what ``temperature = "default"`` means.
 
 The API key is read from an environment variable (``OPENAI_API_KEY`` unless the model says ``api_key_env``)
-into the HTTP client's headers and nowhere else: never into :class:`ModelInfo`, messages or logs.
+into the HTTP client's headers and nowhere else: never into :class:`ModelInfo`, messages or logs. A server may
+echo it back (in an error message, in generated text, in its build string): every text that comes from a
+server has the key (raw, URL-encoded or base64) replaced by ``[redacted]`` before it is shown or stored.
+
+Whatever a server sends is untrusted. A reply is read up to :data:`MAX_REPLY_BYTES` and must be complete
+within the request timeout of its first byte (an endless or trickling body is an error, not a hang); bytes
+that are not UTF-8 are decoded with replacement characters; a reply that is not JSON, has no ``choices``,
+or carries more text than ``max_tokens`` could produce is a one-line error. ``MONOCULTURE_REQUEST_TIMEOUT``
+(seconds, default 300) bounds how long a request may wait for its reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
+import json
+import math
 import os
 import re
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from monoculture.backends._base import (
     Backend,
@@ -41,7 +55,8 @@ from monoculture.backends._base import (
     ModelKind,
     TransientBackendError,
 )
-from monoculture.errors import BackendError, ModelUnavailableError
+from monoculture.backends._distribution import sampled_logprob, with_sampled_probabilities
+from monoculture.errors import BackendError, ModelUnavailableError, MonocultureError
 
 HOSTED_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -56,6 +71,20 @@ MAX_RETRY_AFTER_S = 30.0
 
 
 _PROBE_TIMEOUT_S = 10.0
+# Seconds a request may wait for its reply to start, and then for the reply to be complete.
+DEFAULT_TIMEOUT_S = 300.0
+TIMEOUT_ENV = "MONOCULTURE_REQUEST_TIMEOUT"
+# The largest reply read: a generation is a few hundred bytes; an exact-mode path with 50 alternatives per
+# step stays under 100 kB. Beyond this a server is sending something else (an endless body, ignored max_tokens).
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+# No tokenizer has tokens this long: more characters than this per requested token means max_tokens was ignored.
+MAX_CHARS_PER_TOKEN = 256
+MIN_TEXT_BOUND = 16_384
+# Shorter "keys" are placeholders (vLLM's EMPTY, "none"): redacting them would garble ordinary text.
+MIN_SECRET_CHARS = 8
+# A server claiming more slots than this is not believed (requests in flight are sized from it).
+MAX_SLOTS = 256
+REDACTED = "[redacted]"
 
 
 def hosted_kind(model: str) -> ModelKind:
@@ -68,18 +97,120 @@ def _one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _server_message(response: Any) -> str:
+def request_timeout() -> float:
+    """The request timeout in seconds: ``MONOCULTURE_REQUEST_TIMEOUT`` if set, else 300."""
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise MonocultureError(f"{TIMEOUT_ENV} must be a number of seconds above 0, got {_one_line(value, 40)!r}")
+    return seconds
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_forms(key: str) -> tuple[str, ...]:
+    """The spellings of a key a server might echo: raw, URL-encoded, and base64 at any byte alignment.
+
+    Base64 of a longer text that contains the key (``Bearer <key>``, a whole header) contains, whatever
+    precedes it, the characters whose six bits fall entirely inside the key's bytes.
+    """
+    raw = key.encode()
+    forms = {key, quote(key, safe="")}
+    for pad in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * pad + raw + b"\0\0").decode()
+            forms.add(encoded[-(-8 * pad // 6): 8 * (pad + len(raw)) // 6])
+    return tuple(sorted((form for form in forms if len(form) >= MIN_SECRET_CHARS), key=len, reverse=True))
+
+
+def _payload(body: bytes) -> Any:
+    """A reply's JSON; bytes that are not UTF-8 become replacement characters instead of failing the reply."""
+    return json.loads(body.decode("utf-8", errors="replace"))
+
+
+def _server_message(body: bytes, reason: str) -> str:
     """The server's own explanation of an error reply (OpenAI style ``{"error": {"message": ...}}``)."""
     try:
-        payload = response.json()
+        payload = _payload(body)
     except ValueError:
-        return _one_line(response.text) or response.reason_phrase
+        return _one_line(body.decode("utf-8", errors="replace")) or reason
     error = payload
     if isinstance(payload, dict):  # vLLM's validation errors come FastAPI-style, as "detail"
         error = payload.get("error") or payload.get("detail") or payload.get("message") or payload
     if isinstance(error, dict):
         error = error.get("message") or error
     return _one_line(error)
+
+
+def _short_text(value: Any, limit: int = 40) -> str | None:
+    """A short server-given label (a finish reason): text or nothing."""
+    return _one_line(value, limit) if isinstance(value, str) else None
+
+
+def _logprob(value: float | None) -> float | None:
+    """A log-probability as a server reported it, if it is one (finite, at most 0 up to rounding)."""
+    if value is None or not math.isfinite(value) or value > 1e-6:
+        return None
+    return min(value, 0.0)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _label(value: Any, limit: int = 80) -> str:
+    """A server's build or version string as a plain label: identifier characters only, so that neither a
+    terminal, rich markup nor HTML can read anything into it."""
+    return _one_line(re.sub(r"[^A-Za-z0-9 .,_+:/()-]", "", str(value)), limit) or "?"
+
+
+class _Reply:
+    """A reply's bytes, refused beyond :data:`MAX_REPLY_BYTES` or once they have been arriving for longer than
+    the timeout (a read timeout alone never fires on a server that trickles a byte at a time)."""
+
+    def __init__(self, response: Any, url: str, spec: str, timeout_s: float) -> None:
+        self.url, self.spec, self.timeout_s = url, spec, timeout_s
+        self.deadline = time.monotonic() + timeout_s
+        self.parts: list[bytes] = []
+        self.size = 0
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+            raise self._too_large()
+
+    def _too_large(self) -> BackendError:
+        return BackendError(f"{self.url} sent a reply larger than {MAX_REPLY_BYTES // 2**20} MiB for {self.spec}: "
+                            "the server ignores max_tokens or does not answer like an OpenAI-compatible API")
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > MAX_REPLY_BYTES:
+            raise self._too_large()
+        if time.monotonic() > self.deadline:
+            raise TransientBackendError(f"the reply from {self.url} was still arriving after {self.timeout_s:g} s")
+        self.parts.append(chunk)
+
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+    @classmethod
+    def read(cls, response: Any, url: str, spec: str, timeout_s: float) -> bytes:
+        reply = cls(response, url, spec, timeout_s)
+        chunks: Iterator[bytes] = response.iter_bytes()
+        for chunk in chunks:
+            reply.add(chunk)
+        return reply.body()
+
+    @classmethod
+    async def aread(cls, response: Any, url: str, spec: str, timeout_s: float) -> bytes:
+        reply = cls(response, url, spec, timeout_s)
+        chunks: AsyncIterator[bytes] = response.aiter_bytes()
+        async for chunk in chunks:
+            reply.add(chunk)
+        return reply.body()
 
 
 def _retry_after(response: Any) -> float | None:
@@ -107,7 +238,7 @@ class OpenAIBackend(Backend):
 
     def __init__(self, spec: str, model: str, base_url: str, kind: ModelKind, *,
                  api_key_env: str = DEFAULT_KEY_ENV, parallel: int | None = None,
-                 read_timeout_s: float = 300.0, connect_timeout_s: float = 10.0) -> None:
+                 read_timeout_s: float | None = None, connect_timeout_s: float = 10.0) -> None:
         try:
             import httpx
         except ImportError as error:  # pragma: no cover - a core dependency
@@ -117,7 +248,8 @@ class OpenAIBackend(Backend):
         self.base_url = base_url.rstrip("/")
         self._spec = spec
         self._api_key_env = api_key_env
-        self._timeout = httpx.Timeout(connect=connect_timeout_s, read=read_timeout_s, write=30.0, pool=None)
+        self._timeout_s = read_timeout_s if read_timeout_s is not None else request_timeout()
+        self._timeout = httpx.Timeout(connect=connect_timeout_s, read=self._timeout_s, write=30.0, pool=None)
         self._client: Any = None
         self._vllm_version: tuple[int, ...] = ()
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -138,6 +270,15 @@ class OpenAIBackend(Backend):
         key = os.environ.get(self._api_key_env)
         return {"Authorization": f"Bearer {key}"} if key else {}
 
+    def _redact(self, text: str) -> str:
+        """Server text with the key taken out, whatever the server did with it."""
+        key = os.environ.get(self._api_key_env) or ""
+        if len(key) < MIN_SECRET_CHARS:
+            return text
+        for form in _secret_forms(key):
+            text = text.replace(form, REDACTED)
+        return text
+
     def _key_refused(self, status: int) -> BackendError:
         if os.environ.get(self._api_key_env):
             fix = f"the key in {self._api_key_env} was refused: set {self._api_key_env} to the server's API key"
@@ -153,23 +294,25 @@ class OpenAIBackend(Backend):
         root = self.base_url.removesuffix("/v1")
         assumed = ("defaults assumed: temperature 1.0, top_k 0, top_p 1.0, min_p 0.0 "
                    "(every parameter is sent explicitly)")
-        with httpx.Client(headers=self._headers(), timeout=_PROBE_TIMEOUT_S) as client:
+        timeout_s = min(_PROBE_TIMEOUT_S, self._timeout_s)
+        with httpx.Client(headers=self._headers(), timeout=timeout_s) as client:
 
-            def get(url: str) -> Any:
+            def get(url: str) -> tuple[int, bytes]:
                 try:
-                    response = client.get(url)
-                except httpx.TransportError as error:
+                    with client.stream("GET", url) as response:
+                        if response.status_code in (401, 403):
+                            raise self._key_refused(response.status_code)
+                        return response.status_code, _Reply.read(response, url, self._spec, timeout_s)
+                except (httpx.TransportError, httpx.DecodingError, TransientBackendError) as error:
                     raise BackendError(f"cannot reach {self.base_url} for {self._spec} ({type(error).__name__}): "
                                        "start the server or correct the URL") from None
-                if response.status_code in (401, 403):
-                    raise self._key_refused(response.status_code)
-                return response
 
-            def json_of(response: Any) -> dict | None:
-                if response.status_code != 200:
+            def json_of(reply: tuple[int, bytes]) -> dict | None:
+                status, content = reply
+                if status != 200:
                     return None
                 try:
-                    payload = response.json()
+                    payload = _payload(content)
                 except ValueError:
                     return None
                 return payload if isinstance(payload, dict) else None
@@ -182,23 +325,25 @@ class OpenAIBackend(Backend):
                     defaults: dict[str, float | int] = {
                         "temperature": _rounded(params["temperature"]), "top_k": int(params["top_k"]),
                         "top_p": _rounded(params["top_p"]), "min_p": _rounded(params["min_p"])}
+                    if not all(math.isfinite(value) and value >= 0 for value in defaults.values()):
+                        raise ValueError("a default that is not a finite number")
                     marker = "defaults from /props"
-                except (KeyError, TypeError, ValueError):
+                except (KeyError, TypeError, ValueError, OverflowError):
                     defaults, marker = dict(ASSUMED_DEFAULTS), assumed
                 slots = props.get("total_slots")
-                slots = slots if isinstance(slots, int) and slots > 0 else None
-                build = props.get("build_info", "unknown build")
+                slots = min(slots, MAX_SLOTS) if isinstance(slots, int) and slots > 0 else None
+                build = _label(self._redact(str(props.get("build_info", "unknown build"))))
                 return ("llama.cpp", defaults, slots,
                         f"llama.cpp server {build}, {slots or '?'} slots, at {self.base_url}; {marker}")
             version = json_of(get(f"{root}/version"))
             if version and isinstance(version.get("version"), str):
                 self._vllm_version = _release(version["version"])
-                return ("vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {version['version']} at {self.base_url}; {assumed}")
-            models = get(f"{self.base_url}/models")
-            if models.status_code != 200:
+                label = _label(self._redact(version["version"]), 40)
+                return ("vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {label} at {self.base_url}; {assumed}")
+            status, _ = get(f"{self.base_url}/models")
+            if status != 200:
                 raise BackendError(f"{self.base_url} does not look like an OpenAI-compatible API for {self._spec} "
-                                   f"(GET /models answered HTTP {models.status_code}): check the URL, usually "
-                                   "ending in /v1")
+                                   f"(GET /models answered HTTP {status}): check the URL, usually ending in /v1")
             return ("openai-compatible", dict(ASSUMED_DEFAULTS), None,
                     f"OpenAI-compatible server at {self.base_url}; {assumed}")
 
@@ -251,44 +396,87 @@ class OpenAIBackend(Backend):
             self._client_loop = loop
         return self._client
 
+    def _shown(self, text: str, limit: int = 300) -> str:
+        """Server text fit for an error message: no key, no control characters (terminal escapes), one line."""
+        printable = "".join(char if char.isprintable() else " " for char in self._redact(text))
+        return _one_line(printable, limit)
+
     async def _post(self, body: dict, chat: bool) -> dict:
         """POST one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not."""
         httpx = self._httpx
         url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
         try:
-            response = await self._async_client().post(url, json=body)
+            async with self._async_client().stream("POST", url, json=body) as response:
+                status = response.status_code
+                if status in (401, 403):
+                    raise self._key_refused(status)
+                content = await _Reply.aread(response, url, self._spec, self._timeout_s)
+        except httpx.ReadTimeout as error:
+            raise TransientBackendError(f"ReadTimeout: no reply from {url} within {self._timeout_s:g} s "
+                                        f"({TIMEOUT_ENV})") from error
         except httpx.TimeoutException as error:
             raise TransientBackendError(f"{type(error).__name__} after waiting on {url}") from error
         except httpx.TransportError as error:
-            raise TransientBackendError(f"{type(error).__name__} on {url}: {_one_line(str(error), 120)}") from error
-        status = response.status_code
-        if status in (401, 403):
-            raise self._key_refused(status)
+            raise TransientBackendError(f"{type(error).__name__} on {url}: {self._shown(str(error), 120)}") from error
+        except httpx.DecodingError as error:
+            raise BackendError(f"{url} sent a reply that cannot be decoded for {self._spec} "
+                               f"({self._shown(str(error), 120)})") from None
         if status in (408, 429) or status >= 500:
             wait = _retry_after(response)
             if wait is not None:
                 await asyncio.sleep(min(wait, MAX_RETRY_AFTER_S))
-            raise TransientBackendError(f"HTTP {status} from {url}: {_server_message(response)}")
+            message = self._shown(_server_message(content, response.reason_phrase))
+            raise TransientBackendError(f"HTTP {status} from {url}: {message}")
         if status != 200:
             raise BackendError(f"{self.base_url} refused a request for {self._spec} (HTTP {status}): "
-                               f"{_server_message(response)}")
+                               f"{self._shown(_server_message(content, response.reason_phrase))}")
         try:
-            payload = response.json()
-            payload["choices"][0]
-        except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise BackendError(f"{url} sent a reply without choices for {self._spec} "
-                               f"({type(error).__name__}): is it an OpenAI-compatible API?") from None
+            payload = _payload(content)
+        except ValueError:
+            raise BackendError(f"{url} sent a reply that is not JSON for {self._spec} (it began "
+                               f"{self._shown(content[:60].decode('utf-8', errors='replace'), 80)!r}): "
+                               "is it an OpenAI-compatible API?") from None
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
+            raise BackendError(f"{url} sent a reply without choices for {self._spec}: "
+                               "is it an OpenAI-compatible API?")
         return payload
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        """Send one request and return the first choice's text."""
+        """Send one request and return the first choice's text, with any echo of the key taken out.
+
+        No content (``null``) is empty text, which the task records as an invalid answer; content that is not
+        text, or more text than ``max_tokens`` could produce, is an error.
+        """
         chat = request.messages is not None
-        payload = await self._post(self._body(request), chat)
+        url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
+        body = self._body(request)
+        if self.flavour == "llama.cpp":  # the probability of each sampled token, for the repeats alarm
+            body = with_sampled_probabilities(body, chat=chat)
+        payload = await self._post(body, chat)
         choice = payload["choices"][0]
-        text = (choice.get("message") or {}).get("content") if chat else choice.get("text")
-        usage = payload.get("usage") or {}
-        return Generation(text=text or "", finish_reason=choice.get("finish_reason"),
-                          prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"))
+        if chat:
+            message = choice.get("message")
+            if not isinstance(message, dict):
+                raise BackendError(f"{url} sent a choice without a message for {self._spec}: "
+                                   "is it an OpenAI-compatible API?")
+            text = message.get("content")
+        else:
+            text = choice.get("text")
+        text = "" if text is None else text
+        if not isinstance(text, str):
+            raise BackendError(f"{url} sent {type(text).__name__} content instead of text for {self._spec}: "
+                               "is it an OpenAI-compatible API?")
+        max_tokens = request.decoding.max_tokens
+        if len(text) > max(MIN_TEXT_BOUND, MAX_CHARS_PER_TOKEN * max_tokens):
+            raise BackendError(f"{url} sent {len(text):,} characters for at most {max_tokens} tokens "
+                               f"({self._spec}): the server ignores max_tokens")
+        usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+        finish_reason = _short_text(choice.get("finish_reason"))
+        return Generation(text=self._redact(text), finish_reason=finish_reason and self._redact(finish_reason),
+                          prompt_tokens=_count(usage.get("prompt_tokens")),
+                          completion_tokens=_count(usage.get("completion_tokens")),
+                          logprob=_logprob(sampled_logprob(payload)) if self.flavour == "llama.cpp" else None)
 
     async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
         """Exact mode on llama.cpp servers: the greedy path through the answer grammar with its top alternatives.
@@ -298,7 +486,11 @@ class OpenAIBackend(Backend):
         """
         if self.flavour != "llama.cpp":
             return await super().answer_distribution(request, choices)
-        from monoculture.backends._distribution import distribution_from_paths, greedy_path_body, path_steps
+        from monoculture.backends._distribution import (
+            distribution_from_paths,
+            greedy_path_body,
+            path_steps,
+        )
 
         chat = request.messages is not None
 
@@ -307,11 +499,14 @@ class OpenAIBackend(Backend):
             return path_steps(await self._post(body, chat))
 
         try:
-            return await distribution_from_paths(path, request.grammar, choices, request.decoding.temperature,
-                                                 request.decoding.max_tokens)
-        except (KeyError, TypeError, ValueError) as error:
+            distribution = await distribution_from_paths(path, request.grammar, choices,
+                                                         request.decoding.temperature, request.decoding.max_tokens)
+            if not all(isinstance(p, float) and math.isfinite(p) and p >= 0 for p in distribution.values()):
+                raise ValueError("probabilities that are not finite numbers")
+            return distribution
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
-                               f"({_one_line(str(error), 120)}): use mode = \"constrained\"") from None
+                               f"({self._shown(str(error), 120)}): use mode = \"constrained\"") from None
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -35,7 +35,7 @@ class ProgressObserver:
 
     def model_started(self, info, remaining: int) -> None:
         """A model is loaded."""
-        self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {info.runtime}): {remaining} samples to draw")
+        self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {escape(str(info.runtime))}): {remaining} samples to draw")
         self.progress.update(self._task, description=escape(info.spec))
 
     def sample_stored(self, record) -> None:

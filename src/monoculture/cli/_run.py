@@ -21,6 +21,13 @@ def _execute(study, out: Path) -> None:
     with ProgressObserver(console) as observer:
         result = run_study(study, out, observer=observer)
     console.print(*result_table(result.summary))
+    from rich.markup import escape
+
+    for alarm in result.summary["alarms"]:  # model specs and labels are the user's text: escape rich markup
+        where = " · ".join(str(alarm[key]) for key in ("model", "condition", "task") if alarm.get(key))
+        console.print(f"[bold red]alarm[/] ({alarm['kind']}, {escape(where)}): {escape(alarm['message'])}")
+    if result.summary["alarms"]:
+        console.print(f"the evidence for each alarm is in {out}/report.html (Sampling checks)")
     console.print(f"drew {result.drawn} new samples ({result.planned} planned); wrote {out}/samples.sqlite, "
                   f"{out}/summary.json and {out}/report.html")
 

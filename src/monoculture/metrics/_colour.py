@@ -7,11 +7,11 @@ word, with the *complete* individuals (both replicates valid) put in a fixed ord
 * population ΔE = mean over pairs i < j of ΔE(answer1_i, answer2_j);
 * distance from the diagonal = |population − internal| / √2, signed difference = population − internal.
 
-The order is the natural sort of the individual ids ("2" before "10"), so that shuffling the input never
-changes a number. The i < j estimator is the published one: with the human participants in ascending
-id order it gives the published 51.70 / 15.88, whereas averaging over all ordered pairs i ≠ j gives
-51.77 / 15.93. ``population_pairs="all"`` selects that symmetric estimator, which also does not depend
-on how individuals are labelled.
+The order is the natural sort of the individual ids ("2" before "10"; ids that sort alike, such as "p1" and
+"p01", by the id itself), so that shuffling the input never changes a number. The i < j estimator is the
+published one: with the human participants in ascending id order it gives the published 51.70 / 15.88,
+whereas averaging over all ordered pairs i ≠ j gives 51.77 / 15.93. ``population_pairs="all"`` selects that
+symmetric estimator, which also does not depend on how individuals are labelled.
 """
 
 from __future__ import annotations
@@ -61,9 +61,11 @@ class _WordStats:
 
 
 def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key that orders digit runs by value: ``"p2" < "p10"``."""
+    """Sort key that orders digit runs by value: ``"p2" < "p10"``; distinct ids never get equal keys."""
     # re.split with a capturing group alternates text, digits, text, ...: positions never mix types.
-    return tuple(int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", text)))
+    parts = tuple(int(part) if index % 2 else part for index, part in enumerate(re.split(r"(\d+)", text)))
+    # "p1" and "p01" (or "p١") split alike: without the id itself their order would follow the input's.
+    return (parts, text)
 
 
 def _complete_pairs(answers: Iterable[ColourAnswer]) -> tuple[dict[str, list[tuple[str, str]]], int, int, set[str]]:

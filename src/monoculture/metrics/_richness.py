@@ -33,7 +33,8 @@ def chao1_from_frequencies(
     """
     f1, f2, f3, f4 = (np.asarray(f, dtype=float) for f in (f1, f2, f3, f4))
     tables = np.asarray(tables, dtype=float)
-    people = float(n_people)
+    # A numpy scalar, not a float: with one person (N - 1) = 0 and a Python float division would raise.
+    people = np.float64(n_people)
     with np.errstate(divide="ignore", invalid="ignore"):
         # np.where evaluates both branches; the divisions by zero it discards are harmless.
         x = np.where(f2 > 0, f1**2 / (2 * f2), f1 * (f1 - 1) / 2)

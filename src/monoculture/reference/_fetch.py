@@ -8,14 +8,12 @@ interrupted fetch never leaves a truncated file behind.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from monoculture._files import sha256_of
+from monoculture._files import sha256_of, write_atomically
 from monoculture.errors import DataError
 from monoculture.reference._derive import RECIPES
 from monoculture.reference._locate import data_root
@@ -30,18 +28,6 @@ _FIX = "run `monoculture data fetch`"
 
 def _is_intact(path: Path, entry: ManifestEntry) -> bool:
     return path.is_file() and path.stat().st_size == entry.size and sha256_of(path) == entry.sha256
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _url(base_url: str, entry: ManifestEntry) -> str:
@@ -87,7 +73,7 @@ def fetch(dest: Path | None = None, *, base_url: str = GITHUB_RAW) -> list[Path]
                 origin = _url(base_url, entry)
                 data = _download(origin)
             _check(entry, data, origin)
-            _write_atomically(path, data)
+            write_atomically(path, data)
         paths.append(path)
     return paths
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import _plots
 from ._view import (
+    MISSING,
     Condition,
     conditions,
     format_ci,
@@ -75,6 +76,7 @@ def _context(summary: dict[str, Any]) -> dict[str, Any]:
         "environment": _environment(summary),
         "colour": _colour_section(cells, human_colour),
         "concepts": _concept_section(cells, human_concepts),
+        "checks": _checks_section(summary, cells),
     }
 
 
@@ -206,14 +208,63 @@ def _swatches(cells: list[tuple[Condition, dict[str, Any]]], human: dict[str, An
 
 
 def _invalid_examples(name: str, block: dict[str, Any]) -> dict[str, Any] | None:
-    examples = [e for e in block.get("invalid_examples") or [] if isinstance(e, dict)]
+    counts = block.get("accounting") if isinstance(block.get("accounting"), dict) else {}
+    examples = []
+    for kind, key in (("refusal", "refusal_examples"), ("parse failure", "parse_failure_examples")):
+        for e in counts.get(key) or []:
+            if isinstance(e, dict):
+                examples.append({"kind": kind, "item": _text(e.get("item"), 80), "reason": _text(e.get("reason"), 120),
+                                 "output": _text(e.get("output"), OUTPUT_CHARS)})
     if not examples:
         return None
-    return {
-        "name": name,
-        "examples": [{"item": _text(e.get("item"), 80), "reason": _text(e.get("reason"), 120),
-                      "output": _text(e.get("output"), OUTPUT_CHARS)} for e in examples],
-    }
+    return {"name": name, "examples": examples}
+
+
+# ---------------------------------------------------------------- sampling checks
+
+
+def _alarm_row(alarm: dict[str, Any]) -> dict[str, Any]:
+    evidence = alarm.get("evidence") if isinstance(alarm.get("evidence"), dict) else {}
+    texts = [_text(t, OUTPUT_CHARS) for t in evidence.get("texts") or []]
+    repeats = [{"output": _text(r.get("output"), OUTPUT_CHARS), "count": format_number(r.get("count")),
+                "draws": format_number(r.get("draws")), "p": format_number(r.get("model_probability"), 4)}
+               for r in evidence.get("most_unlikely_repeats") or [] if isinstance(r, dict)]
+    where = " · ".join(_text(alarm.get(k), 120) for k in ("model", "condition", "task") if alarm.get(k))
+    return {"kind": _text(alarm.get("kind"), 40), "where": where, "message": _text(alarm.get("message"), 600),
+            "texts": texts, "repeats": repeats}
+
+
+def _accounting_row(name: str, task: str, block: dict[str, Any]) -> dict[str, Any] | None:
+    counts = block.get("accounting")
+    if not isinstance(counts, dict):
+        return None
+    repeats = block.get("repeats") if isinstance(block.get("repeats"), dict) else {}
+    if repeats.get("checked"):
+        repeat_text = (f"{format_number(repeats.get('identical_pairs'))} / "
+                       f"{format_number(repeats.get('expected_identical_pairs'), 1)}")
+    else:
+        repeat_text = f"not checked: {_text(repeats.get('reason'), 80)}" if repeats else MISSING
+    return {"name": name, "task": task, "planned": format_number(counts.get("planned")),
+            "stored": format_number(counts.get("stored")), "valid": format_percent(counts.get("valid_fraction")),
+            "refusals": format_number(counts.get("refusals")), "failures": format_number(counts.get("parse_failures")),
+            "repeats": repeat_text, "alarm": bool(counts.get("missing")) or bool(repeats.get("alarm"))}
+
+
+def _checks_section(summary: dict[str, Any], cells: list[Condition]) -> dict[str, Any]:
+    alarms = [_alarm_row(a) for a in summary.get("alarms") or [] if isinstance(a, dict)]
+    rows = []
+    for cell in cells:
+        for task in ("colour", "concepts"):
+            block = cell.block(task)
+            if block is None:
+                continue
+            for part in (block, block.get("mode_comparison")):
+                if isinstance(part, dict) and (row := _accounting_row(cell.name, task, part)) is not None:
+                    rows.append(row)
+    probes = summary.get("probes") if isinstance(summary.get("probes"), dict) else {}
+    return {"alarms": alarms, "rows": rows, "probed": [_text(spec, 120) for spec in probes],
+            "planned": format_number(summary.get("n_samples_planned")),
+            "stored": format_number(summary.get("n_samples_stored"))}
 
 
 def _colour_section(cells: list[Condition], human: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from monoculture._files import write_atomically
+from monoculture.report._checks import accounting, population_alarms, probe_alarms, repeats_check
 from monoculture.store import SampleRecord, Store
 from monoculture.study import Study, parse_study
 
 _SWATCH_WORDS = 6
-_INVALID_EXAMPLES = 5
 
 
-def _invalid_examples(samples: list[SampleRecord]) -> list[dict]:
-    return [{"item": s.item, "output": s.raw_output[:300], "reason": s.invalid_reason}
-            for s in samples if not s.valid][:_INVALID_EXAMPLES]
+def _checked(samples: list[SampleRecord], planned: int) -> dict:
+    """What a population's estimates rest on: its accounting and its repeats check."""
+    return {"accounting": accounting(samples, planned), "repeats": repeats_check(samples)}
 
 
 def _colour_block(samples: list[SampleRecord], mode: str, words: tuple[str, ...], seed: int) -> dict:
@@ -32,7 +34,6 @@ def _colour_block(samples: list[SampleRecord], mode: str, words: tuple[str, ...]
     answers = [ColourAnswer(str(s.individual), s.item, s.replicate, s.answer if s.valid else None) for s in samples]
     block = {"mode": mode, **summarize_colour(answers, word_types, seed=seed)}
     block["swatches"] = swatches(answers, list(words[:_SWATCH_WORDS]))
-    block["invalid_examples"] = _invalid_examples(samples)
     return block
 
 
@@ -61,7 +62,8 @@ def _answer_distributions(samples: list[SampleRecord], plan: dict) -> dict[str, 
     return by_item
 
 
-def _mode_comparison(samples: dict[str, list[SampleRecord]], modes: tuple[str, str], plan: dict, seed: int) -> dict:
+def _mode_comparison(samples: dict[str, list[SampleRecord]], modes: tuple[str, str], plan: dict, seed: int,
+                     planned: dict[str, int]) -> dict:
     from monoculture.metrics import compare_modes
 
     # The exact side (if any) is the reference; a sampled side's answers are compared with it.
@@ -71,10 +73,10 @@ def _mode_comparison(samples: dict[str, list[SampleRecord]], modes: tuple[str, s
         sampled[f"{s.item}#{s.replicate}"].append(s.answer if s.valid else None)
     comparison = compare_modes(_answer_distributions(samples[reference], plan), sampled, seed=seed)
     return {"modes": [reference, other], "model_calls": {mode: model_calls(samples[mode]) for mode in modes},
-            **comparison}
+            **comparison, **_checked(samples[other], planned.get(other, 0)), "checked_mode": other}
 
 
-def _concept_block(samples: dict[str, list[SampleRecord]], study: Study, plan: dict) -> dict:
+def _concept_block(samples: dict[str, list[SampleRecord]], study: Study, plan: dict, planned: dict[str, int]) -> dict:
     from monoculture.tasks import ConceptAnswer, summarize_concepts
 
     spec = study.concepts
@@ -86,8 +88,7 @@ def _concept_block(samples: dict[str, list[SampleRecord]], study: Study, plan: d
     block["model_calls"] = model_calls(main)
     if spec.compare_with is not None:
         block["mode_comparison"] = _mode_comparison({mode: samples.get(mode, []) for mode in spec.modes},
-                                                    spec.modes, plan, study.seed)
-    block["invalid_examples"] = _invalid_examples(main)
+                                                    spec.modes, plan, study.seed, planned)
     return block
 
 
@@ -114,9 +115,14 @@ def summarize(store: Store) -> dict:
     study = parse_study(runs[-1]["study"], source="stored study")
     words = colour_task(study).words if study.colour is not None else ()
     model_info = store.models()
+    probes = store.probes()
     models: dict = {}
+    alarms: list[dict] = []
+    n_planned_by_model: dict[str, int] = {}
     for entry in study.models:
         planned = {sample.key: sample for sample in plan(study, entry.spec, with_contexts=False)}
+        n_planned = Counter((key.condition, key.task, key.mode) for key in planned)
+        n_planned_by_model[entry.spec] = len(planned)
         by_population: dict[tuple[str, str], dict[str, list[SampleRecord]]] = {}
         for sample in store.samples(model=entry.spec):
             if sample.key in planned:
@@ -132,18 +138,34 @@ def summarize(store: Store) -> dict:
                 block["temperature"] = first.decoding["temperature"]
                 block["decoding"] = {k: v for k, v in first.decoding.items() if k != "max_tokens"}
             if study.colour is not None:
-                samples = by_population.get((label, "colour"), {}).get(study.colour.mode, [])
-                block["colour"] = _colour_block(samples, study.colour.mode, words, study.seed)
+                mode = study.colour.mode
+                samples = by_population.get((label, "colour"), {}).get(mode, [])
+                block["colour"] = _colour_block(samples, mode, words, study.seed)
+                block["colour"].update(_checked(samples, n_planned[(label, "colour", mode)]))
             if study.concepts is not None:
-                block["concepts"] = _concept_block(by_population.get((label, "concepts"), {}), study, planned)
+                by_mode = by_population.get((label, "concepts"), {})
+                block["concepts"] = _concept_block(
+                    by_mode, study, planned, {m: n_planned[(label, "concepts", m)] for m in study.concepts.modes})
+                block["concepts"].update(_checked(by_mode.get(study.concepts.mode, []),
+                                                  n_planned[(label, "concepts", study.concepts.mode)]))
+            for task in ("colour", "concepts"):
+                if task in block:
+                    alarms += population_alarms(entry.spec, label, task, block[task])
+                    if "mode_comparison" in block[task]:
+                        alarms += population_alarms(entry.spec, label, task, block[task]["mode_comparison"])
             conditions[label] = block
         models[entry.spec] = conditions
+        if entry.spec in probes:
+            alarms += probe_alarms(entry.spec, probes[entry.spec])
     return {
         "monoculture_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "study": runs[-1]["study"],
         "environment": runs[-1]["environment"],
         "n_samples_stored": store.count(),
+        "n_samples_planned": sum(n_planned_by_model.values()),
+        "alarms": alarms,
+        "probes": {spec: probe for spec, probe in probes.items() if spec in models},
         "model_info": {spec: info for spec, info in model_info.items() if spec in models},
         "models": models,
         "human": _human(study, words),
@@ -157,8 +179,8 @@ def write_outputs(store: Store, out_dir: str | Path) -> dict:
     out = Path(out_dir)
     summary = summarize(store)
     summary = json_safe(summary)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False), encoding="utf-8")
-    (out / "report.html").write_text(render_html(summary), encoding="utf-8")
+    write_atomically(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False).encode("utf-8"))
+    write_atomically(out / "report.html", render_html(summary).encode("utf-8"))
     return summary
 
 

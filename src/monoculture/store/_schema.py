@@ -43,4 +43,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX samples_by_population ON samples (model, condition, task);
     """,
+    # 2: the probability of each sampled text under its own sampling distribution (for the duplicate-samples
+    # alarm; NULL where the backend does not report it), and the sampling probe each run makes per model.
+    """
+    ALTER TABLE samples ADD COLUMN logprob REAL;
+    CREATE TABLE probes (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        model TEXT NOT NULL,
+        result_json TEXT NOT NULL
+    );
+    """,
 )

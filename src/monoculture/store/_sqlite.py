@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class SampleRecord:
     started_at: float
     latency_s: float
     run_id: int | None = None
+    logprob: float | None = None  # of the raw output under its sampling distribution, if the backend said
 
     @property
     def key(self) -> SampleKey:
@@ -110,6 +111,11 @@ class Store:
         """Record a run's end."""
         self._db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (_now(), run_id))
 
+    def unfinished_runs_before(self, run_id: int) -> int:
+        """How many runs started before ``run_id`` have not finished (running now, or killed)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM runs WHERE id < ? AND finished_at IS NULL",
+                                    (run_id,)).fetchone()[0])
+
     def runs(self) -> list[dict]:
         """Every run, oldest first, with its study and environment."""
         rows = self._db.execute("SELECT id, started_at, finished_at, study_json, environment_json FROM runs ORDER BY id")
@@ -120,6 +126,16 @@ class Store:
         """Record what a run knows about a model (file, hash, kind, defaults)."""
         self._db.execute("INSERT OR REPLACE INTO models (spec, info_json) VALUES (?, ?)",
                          (spec, json.dumps(info, sort_keys=True)))
+
+    def put_probe(self, run_id: int, model: str, result: dict) -> None:
+        """Record the sampling probe a run made of a model before sampling it."""
+        self._db.execute("INSERT INTO probes (run_id, model, result_json) VALUES (?, ?, ?)",
+                         (run_id, model, json.dumps(result, sort_keys=True)))
+
+    def probes(self) -> dict[str, dict]:
+        """The latest sampling probe of every model."""
+        rows = self._db.execute("SELECT model, result_json FROM probes ORDER BY id")
+        return {model: json.loads(result) for model, result in rows}
 
     def models(self) -> dict[str, dict]:
         """Every recorded model's information, by spec."""
@@ -141,6 +157,13 @@ class Store:
         sql = "SELECT model, condition, task, individual, item, replicate, mode FROM samples"
         rows = self._db.execute(sql + " WHERE model = ?", (model,)) if model else self._db.execute(sql)
         return {SampleKey(*row) for row in rows}
+
+    def has(self, key: SampleKey) -> bool:
+        """Whether a sample with this identity is stored (perhaps by another run writing to the same store)."""
+        row = self._db.execute(
+            "SELECT 1 FROM samples WHERE model = ? AND condition = ? AND task = ? AND individual = ? AND item = ?"
+            " AND replicate = ? AND mode = ?", astuple(key)).fetchone()
+        return row is not None
 
     def samples(self, *, model: str | None = None, condition: str | None = None,
                 task: str | None = None) -> Iterator[SampleRecord]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from monoculture.population._individual import Individual
+if TYPE_CHECKING:  # individuals are only annotated here; importing them would be circular
+    from monoculture.population._individual import Individual
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monoculture.population._individual import Individual
 from monoculture.tasks._base import ParsedAnswer, Prompt
+
+if TYPE_CHECKING:  # individuals are only annotated here; importing them would be circular
+    from monoculture.population._individual import Individual
 
 COLOUR_PROMPT = (
     "Question: What is the HEX code of the color you most associate with the word {word}? You must respond "

@@ -20,11 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from monoculture.population._individual import Individual
 from monoculture.tasks._base import ParsedAnswer, Prompt
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from monoculture.population._individual import Individual
 
 __all__ = [
     "ANIMALS",

@@ -1,0 +1,82 @@
+"""The sampling probe: eight short requests at a run's start that show whether a backend honours seed and temperature.
+
+A backend that ignores the seed (a gateway that drops the field, a server with a fixed seed), ignores the
+temperature, or serves answers from a cache does not fail: it returns plausible text, and the population it
+samples looks more homogeneous, or less reproducible, than the model is. So before sampling a model, the run
+asks one of its own prompts, untruncated, as free text (after one request that warms the prompt cache):
+
+1. four different seeds at a high temperature: they should not all give the same text (unless the model's
+   own probability for that text explains it);
+2. the first seed again: it should give the first text again (a seeded sample can be re-drawn);
+3. two different seeds at temperature 0: they should give the same text (greedy decoding ignores the seed).
+
+Every check records its texts as evidence; a failed check is an alarm in the summary and the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from monoculture.backends import Decoding, Generation, GenerationRequest, Model
+
+PROBE_TEMPERATURE = 1.5
+PROBE_TOKENS = 16
+PROBE_SEEDS = (101, 202, 303, 404)
+GREEDY_SEEDS = (505, 606)
+# A warm-up, two greedy requests, four hot ones and the first hot one again.
+PROBE_REQUESTS = 1 + len(GREEDY_SEEDS) + len(PROBE_SEEDS) + 1
+# The four high-temperature texts are all equal by chance with probability p**3 when the model gives that text
+# with probability p; below this the repetition is not the model's doing.
+_CHANCE_LIMIT = 1e-3
+_EVIDENCE_CHARS = 120
+
+
+def _evidence(generation: Generation) -> str:
+    return generation.text[:_EVIDENCE_CHARS]
+
+
+async def probe_sampling(model: Model, request: GenerationRequest) -> dict:
+    """Probe ``model`` with ``request``'s prompt; returns the checks, each with its evidence and verdict."""
+    free = replace(request, grammar=None)
+
+    def at(temperature: float, seed: int) -> GenerationRequest:
+        decoding = Decoding(temperature=temperature, top_k=0, top_p=1.0, min_p=0.0, max_tokens=PROBE_TOKENS)
+        return replace(free, decoding=decoding, seed=seed)
+
+    # One request at a time: nothing else runs, so a deterministic backend has no reason to vary. The first
+    # request only warms the prompt cache: llama.cpp computes a prompt read whole and one read from its cache
+    # with different batch sizes, and the last digits of the logits differ (its documented cache_prompt caveat),
+    # enough to change a draw at a high temperature.
+    await model.generate(at(0.0, GREEDY_SEEDS[0]))
+    greedy = [await model.generate(at(0.0, seed)) for seed in GREEDY_SEEDS]
+    hot = [await model.generate(at(PROBE_TEMPERATURE, seed)) for seed in PROBE_SEEDS]
+    again = await model.generate(at(PROBE_TEMPERATURE, PROBE_SEEDS[0]))
+
+    all_same = len({g.text for g in hot}) == 1
+    chance = math.exp(3 * hot[0].logprob) if all_same and hot[0].logprob is not None else None
+    checks = [
+        {
+            "name": "different seeds give different texts",
+            "passed": not all_same or (chance is not None and chance >= _CHANCE_LIMIT),
+            "alarm": "the backend ignores the seed or the temperature, or answers from a cache: "
+                     f"{len(hot)} different seeds at temperature {PROBE_TEMPERATURE} gave the same text"
+                     + (f" (chance {chance:.1e} by the model's own probability)" if chance is not None else ""),
+            "texts": [_evidence(g) for g in hot],
+        },
+        {
+            "name": "the same seed gives the same text",
+            "passed": again.text == hot[0].text,
+            "alarm": "the backend does not honour the seed: the same request with the same seed gave a different "
+                     "text, so samples cannot be re-drawn and their seeds say nothing",
+            "texts": [_evidence(hot[0]), _evidence(again)],
+        },
+        {
+            "name": "temperature 0 is deterministic",
+            "passed": greedy[0].text == greedy[1].text,
+            "alarm": "the backend does not honour the temperature: two seeds at temperature 0 gave different texts",
+            "texts": [_evidence(g) for g in greedy],
+        },
+    ]
+    return {"requests": PROBE_REQUESTS, "temperature": PROBE_TEMPERATURE, "max_tokens": PROBE_TOKENS,
+            "checks": checks}

@@ -1,0 +1,129 @@
+"""What every population's numbers rest on, and the alarms that say when they should not be trusted.
+
+* **Accounting**: samples planned and stored, valid answers, refusals and parse failures, with examples.
+* **Repeats beyond chance**: draws whose requests differ only by the seed are independent draws from one
+  distribution. Two draws coincide with probability sum_x p(x)^2, and the mean of p(X) over the draws
+  themselves estimates it without bias, where p(X) is the probability the backend reports for the text it
+  drew (under temperature, truncation and grammar; the highest reported for that text in the group, since
+  llama.cpp reports the probability of one tokenisation of it). A seed reused or a cache makes draws
+  coincide whatever p says: many more identical pairs than the draws' own probabilities expect is an alarm.
+* **Shortfall**: fewer samples stored than the study planned (an interrupted run, a failing backend).
+* **Probe**: a backend that ignored the seed or the temperature at the run's start (see ``_probe``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from monoculture.store import SampleRecord
+from monoculture.tasks._refusal import looks_like_refusal
+
+_EXAMPLES = 5
+_EXAMPLE_CHARS = 300
+# The repeats alarm needs this many identical pairs, and this many times what the draws' probabilities expect.
+# The margin leaves room for llama.cpp's reported probabilities under a grammar, which can run low (a text
+# drawn through several tokenisations). On clean runs of the embedded models (benchmarks/alarm_false_positives.py)
+# populations with several repeats sat near 1x; a cache gave 198 pairs against under 10 expected.
+MIN_IDENTICAL_PAIRS = 10
+RATIO_LIMIT = 20.0
+
+
+def _example(sample: SampleRecord) -> dict:
+    return {"individual": sample.individual, "item": sample.item, "replicate": sample.replicate,
+            "output": sample.raw_output[:_EXAMPLE_CHARS], "reason": sample.invalid_reason}
+
+
+def accounting(samples: list[SampleRecord], planned: int) -> dict:
+    """Planned, stored, valid, refused and unreadable samples of one population, with examples of the last two."""
+    invalid = [s for s in samples if not s.valid]
+    refusals = [s for s in invalid if looks_like_refusal(s.raw_output)]
+    failures = [s for s in invalid if not looks_like_refusal(s.raw_output)]
+    return {
+        "planned": planned,
+        "stored": len(samples),
+        "missing": max(planned - len(samples), 0),
+        "valid": len(samples) - len(invalid),
+        "valid_fraction": (len(samples) - len(invalid)) / len(samples) if samples else None,
+        "refusals": len(refusals),
+        "parse_failures": len(failures),
+        "refusal_examples": [_example(s) for s in refusals[:_EXAMPLES]],
+        "parse_failure_examples": [_example(s) for s in failures[:_EXAMPLES]],
+    }
+
+
+def repeats_check(samples: Iterable[SampleRecord]) -> dict:
+    """Identical draws against what the draws' own probabilities expect (see the module docstring)."""
+    groups: dict[tuple[str, str], list[SampleRecord]] = defaultdict(list)
+    greedy = exact = False
+    for s in samples:
+        if s.mode == "exact":  # exact-mode answers are drawn by monoculture itself from the stored distribution
+            exact = True
+            continue
+        if float(s.decoding.get("temperature", 1.0)) <= 0:  # greedy: the same text every time, by design
+            greedy = True
+            continue
+        groups[(s.prompt, str(sorted(s.decoding.items())))].append(s)
+    observed, expected = 0, 0.0
+    draws = checked_groups = unchecked = 0
+    repeated: list[dict] = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        if any(s.logprob is None for s in group):
+            unchecked += 1
+            continue
+        pairs = len(group) * (len(group) - 1) // 2
+        counts = Counter(s.raw_output for s in group)
+        # A text's probability: the highest any of its draws reported (each token path reports only its own).
+        probability: dict[str, float] = {}
+        for s in group:
+            probability[s.raw_output] = max(probability.get(s.raw_output, 0.0), math.exp(s.logprob))
+        observed += sum(n * (n - 1) // 2 for n in counts.values())
+        expected += pairs * sum(probability[s.raw_output] for s in group) / len(group)
+        draws += len(group)
+        checked_groups += 1
+        repeated += [{"output": text[:_EXAMPLE_CHARS], "count": n, "draws": len(group),
+                      "model_probability": probability[text]} for text, n in counts.items() if n > 1]
+    if not checked_groups:
+        reason = ("the backend reports no probabilities" if unchecked else
+                  "temperature 0: every draw of a request is the same by design" if greedy else
+                  "exact mode: monoculture draws the answers from the stored distribution itself" if exact else
+                  "no two draws share a request")
+        return {"checked": False, "reason": reason}
+    repeated.sort(key=lambda r: (r["model_probability"] ** (r["count"] - 1), -r["count"]))
+    return {
+        "checked": True, "groups": checked_groups, "draws": draws, "identical_pairs": observed,
+        "expected_identical_pairs": expected, "ratio": observed / expected if expected > 0 else None,
+        "alarm": observed >= MIN_IDENTICAL_PAIRS and observed > RATIO_LIMIT * expected,
+        "most_unlikely_repeats": repeated[:_EXAMPLES],
+    }
+
+
+def population_alarms(model: str, condition: str, task: str, block: dict) -> list[dict]:
+    """The alarms of one population block (its ``accounting`` and ``repeats``)."""
+    where = {"model": model, "condition": condition, "task": task}
+    alarms = []
+    counts = block["accounting"]
+    if counts["missing"]:
+        alarms.append({**where, "kind": "shortfall",
+                       "message": f"{counts['missing']} of {counts['planned']} planned samples are missing "
+                                  f"({counts['stored']} stored): run the study again to complete it",
+                       "evidence": {"planned": counts["planned"], "stored": counts["stored"]}})
+    repeats = block["repeats"]
+    if repeats.get("alarm"):
+        alarms.append({**where, "kind": "repeats",
+                       "message": f"{repeats['identical_pairs']} pairs of independent draws are identical where "
+                                  f"the model's own probabilities expect {repeats['expected_identical_pairs']:.1f}: "
+                                  "a reused seed or a cache, not the model, made them alike",
+                       "evidence": {k: repeats[k] for k in ("groups", "draws", "identical_pairs",
+                                                            "expected_identical_pairs", "most_unlikely_repeats")}})
+    return alarms
+
+
+def probe_alarms(model: str, probe: dict) -> list[dict]:
+    """The failed checks of a model's sampling probe."""
+    return [{"model": model, "condition": None, "task": None, "kind": "probe", "message": check["alarm"],
+             "evidence": {"check": check["name"], "texts": check["texts"]}}
+            for check in probe.get("checks", []) if not check["passed"]]
