@@ -38,8 +38,9 @@ def _example(sample: SampleRecord) -> dict:
 def accounting(samples: list[SampleRecord], planned: int) -> dict:
     """Planned, stored, valid, refused and unreadable samples of one population, with examples of the last two."""
     invalid = [s for s in samples if not s.valid]
-    refusals = [s for s in invalid if looks_like_refusal(s.raw_output)]
-    failures = [s for s in invalid if not looks_like_refusal(s.raw_output)]
+    refused = [looks_like_refusal(s.raw_output) for s in invalid]
+    refusals = [s for s, r in zip(invalid, refused) if r]
+    failures = [s for s, r in zip(invalid, refused) if not r]
     return {
         "planned": planned,
         "stored": len(samples),
