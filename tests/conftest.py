@@ -24,6 +24,16 @@ def data_root() -> Path:
     return root()
 
 
+@pytest.fixture(scope="module")
+def llama_server():
+    """llama.cpp's OpenAI-compatible server (SmolLM2-135M-Instruct, key ``TEST_KEY``), one per test module."""
+    from openai_server import TEST_KEY, LlamaServer
+
+    running = LlamaServer(TEST_KEY).start()
+    yield running
+    running.kill()
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """The real command in a subprocess, as a user types it."""
     return subprocess.run([sys.executable, "-m", "monoculture", *args], capture_output=True, text=True,

@@ -17,6 +17,10 @@ import threading
 import time
 
 
+# The key the tests' server requires; tests grep every output for it: it must never be stored.
+TEST_KEY = "sk-monoculture-test-Zq7Hx2Lw9"
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

@@ -18,8 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import run_cli
-from openai_server import LlamaServer
-from test_openai_backend import KEY
+from openai_server import TEST_KEY
 
 from monoculture._runner import run_study
 from monoculture.errors import BackendError
@@ -95,20 +94,13 @@ class Gateway:
         handler.wfile.write(content)
 
 
-@pytest.fixture(scope="module")
-def llama():
-    running = LlamaServer(KEY).start()
-    yield running
-    running.kill()
-
-
 @pytest.fixture
-def gateway(llama, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+def gateway(llama_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     made: list[Gateway] = []
 
     def make(**options) -> Gateway:
-        made.append(Gateway(llama.port, **options))
+        made.append(Gateway(llama_server.port, **options))
         return made[-1]
 
     yield make

@@ -28,14 +28,10 @@ from monoculture.report import summarize
 from monoculture.store import Store
 from monoculture.study import parse_study
 
-KILL_STUDY = {
-    "name": "tiny",
-    "seed": 7,
-    # Two slots: samples arrive one or two at a time, so a kill can fall between any two of them.
-    "models": [{"spec": "embedded:smollm2-135m-instruct", "parallel": 2}],
-    "conditions": [{"context": "none"}, {"context": "persona"}],
-    "colour": {"individuals": 2, "words": ["lemon", "wisdom"], "mode": "constrained"},
-}
+# Two slots: samples arrive one or two at a time, so a kill can fall between any two of them.
+KILL_STUDY = ('name = "tiny"\nseed = 7\nmodels = [{ spec = "embedded:smollm2-135m-instruct", parallel = 2 }]\n'
+              'conditions = [{ context = "none" }, { context = "persona" }]\n'
+              '[colour]\nindividuals = 2\nwords = ["lemon", "wisdom"]\nmode = "constrained"\n')
 KILL_PLANNED = 2 * 2 * 2 * 2  # conditions x individuals x words x replicates
 
 
@@ -96,11 +92,7 @@ def _toml(url: str, individuals: int, words: list[str]) -> str:
 def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_samples(tmp_path, data_root):
     rng = random.Random(20240611)  # the kill moments are random, and the same on every run of the test
     study_file = tmp_path / "tiny.toml"
-    study_file.write_text(
-        'name = "tiny"\nseed = 7\nmodels = [{ spec = "embedded:smollm2-135m-instruct", parallel = 2 }]\n'
-        'conditions = [{ context = "none" }, { context = "persona" }]\n'
-        '[colour]\nindividuals = 2\nwords = ["lemon", "wisdom"]\nmode = "constrained"\n'
-    )
+    study_file.write_text(KILL_STUDY)
     out = tmp_path / "out"
     store = out / "samples.sqlite"
     snapshots: list[dict[int, tuple]] = []
@@ -129,7 +121,9 @@ def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_sam
     for earlier, later in pairwise(snapshots):
         assert earlier.items() <= later.items()
 
-    result = run_study(parse_study(KILL_STUDY), out)
+    resumed = run_cli("run", str(study_file), "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert _drew(resumed.stdout) == 0 and f"({KILL_PLANNED} planned)" in resumed.stdout
 
     after = _rows(store)
     print(f"\nkilled runs: planned {KILL_PLANNED}, stored at each kill {[len(rows) for rows in snapshots]}, "
@@ -137,8 +131,7 @@ def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_sam
     assert after == snapshots[-1]  # nothing redrawn: same ids, raw outputs, seeds and start times
     with Store(store) as db:
         samples = list(db.samples())
-        assert len(samples) == len({s.key for s in samples}) == KILL_PLANNED == result.planned
-        assert result.drawn == 0
+        assert len(samples) == len({s.key for s in samples}) == KILL_PLANNED
         # Constrained decoding: every answer is a valid code, recorded with its mode.
         assert all(s.valid and s.mode == "constrained" for s in samples)
         assert len({s.seed for s in samples}) == KILL_PLANNED

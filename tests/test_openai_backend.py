@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import count_samples
+from openai_server import TEST_KEY as KEY
 from openai_server import LlamaServer, free_port
 
 from monoculture._probe import PROBE_REQUESTS
@@ -32,7 +33,6 @@ from monoculture.study import parse_study
 
 from conftest import run_cli
 
-KEY = "sk-monoculture-test-Zq7Hx2Lw9"  # grepped for in every output: it must never be stored
 PURE = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=12)
 
 
@@ -121,13 +121,6 @@ class Proxy:
                     {"Content-Type": response.getheader("Content-Type", "application/json")})
 
 
-@pytest.fixture(scope="module")
-def server():
-    running = LlamaServer(KEY).start()
-    yield running
-    running.kill()
-
-
 @pytest.fixture
 def api_key(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -213,8 +206,8 @@ def test_an_unreachable_server_is_one_line():
 
 
 @pytest.mark.model
-def test_colour_study_runs_end_to_end(server, api_key, tmp_path, data_root):
-    study = parse_study(_study(server.url))
+def test_colour_study_runs_end_to_end(llama_server, api_key, tmp_path, data_root):
+    study = parse_study(_study(llama_server.url))
     result = run_study(study, tmp_path)
     with Store(tmp_path / "samples.sqlite") as store:
         samples = list(store.samples())
@@ -233,9 +226,9 @@ def test_colour_study_runs_end_to_end(server, api_key, tmp_path, data_root):
 
 
 @pytest.mark.model
-def test_the_key_is_required_and_never_stored(server, tmp_path, data_root):
+def test_the_key_is_required_and_never_stored(llama_server, tmp_path, data_root):
     study_file = tmp_path / "study.toml"
-    study_file.write_text(_study_toml(server.url))
+    study_file.write_text(_study_toml(llama_server.url))
     environment = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     for key, says in ((None, "no API key was sent: set the environment variable OPENAI_API_KEY"),
                       ("sk-wrong", "the key in OPENAI_API_KEY was refused: set OPENAI_API_KEY to the server's API key")):
@@ -243,8 +236,8 @@ def test_the_key_is_required_and_never_stored(server, tmp_path, data_root):
         done = subprocess.run([sys.executable, "-m", "monoculture", "run", str(study_file), "--out",
                                str(tmp_path / "refused")], capture_output=True, text=True, env=env, timeout=120)
         assert done.returncode == 6, done.stderr
-        assert done.stderr.strip().splitlines() == [f"monoculture: error: {server.url} answered HTTP 401 for "
-                                                    f"openai:smollm2@{server.url}: {says}"]
+        assert done.stderr.strip().splitlines() == [f"monoculture: error: {llama_server.url} answered HTTP 401 for "
+                                                    f"openai:smollm2@{llama_server.url}: {says}"]
     out = tmp_path / "out"
     done = run_cli("run", str(study_file), "--out", str(out), env={"OPENAI_API_KEY": KEY})
     assert done.returncode == 0, done.stderr
@@ -255,10 +248,10 @@ def test_the_key_is_required_and_never_stored(server, tmp_path, data_root):
 
 
 @pytest.mark.model
-def test_a_key_from_another_variable(server, monkeypatch):
+def test_a_key_from_another_variable(llama_server, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", KEY)
-    spec = f"openai:smollm2@{server.url}"
+    spec = f"openai:smollm2@{llama_server.url}"
     backend = load_backend(spec, ModelOptions(kind="chat", api_key_env="MONOCULTURE_TEST_SERVER_KEY"))
     assert _generate(backend, _chat(1)).text
     monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", "sk-wrong")
@@ -267,17 +260,17 @@ def test_a_key_from_another_variable(server, monkeypatch):
 
 
 @pytest.mark.model
-def test_a_study_names_the_key_variable(server, monkeypatch, tmp_path, data_root):
+def test_a_study_names_the_key_variable(llama_server, monkeypatch, tmp_path, data_root):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("MONOCULTURE_TEST_SERVER_KEY", KEY)
-    result = run_study(parse_study(_study(server.url, individuals=2, api_key_env="MONOCULTURE_TEST_SERVER_KEY")),
+    result = run_study(parse_study(_study(llama_server.url, individuals=2, api_key_env="MONOCULTURE_TEST_SERVER_KEY")),
                        tmp_path)
     assert result.drawn == result.planned
 
 
 @pytest.mark.model
-def test_same_seed_same_text_other_seeds_other_texts(server, api_key):
-    backend = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+def test_same_seed_same_text_other_seeds_other_texts(llama_server, api_key):
+    backend = load_backend(f"openai:smollm2@{llama_server.url}", ModelOptions(kind="chat"))
 
     async def texts(seeds):
         try:
@@ -291,8 +284,8 @@ def test_same_seed_same_text_other_seeds_other_texts(server, api_key):
 
 
 @pytest.mark.model
-def test_base_models_use_the_completions_endpoint(server, api_key):
-    with Proxy(server.port) as proxy:
+def test_base_models_use_the_completions_endpoint(llama_server, api_key):
+    with Proxy(llama_server.port) as proxy:
         backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="base"))
         request = GenerationRequest(decoding=PURE, seed=5, prompt="The colour of the sea is",
                                     grammar='root ::= " blue" | " green"')
@@ -305,17 +298,17 @@ def test_base_models_use_the_completions_endpoint(server, api_key):
 
 
 @pytest.mark.model
-def test_a_request_the_server_rejects_is_one_line_with_its_message(server, api_key):
-    backend = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+def test_a_request_the_server_rejects_is_one_line_with_its_message(llama_server, api_key):
+    backend = load_backend(f"openai:smollm2@{llama_server.url}", ModelOptions(kind="chat"))
     with pytest.raises(BackendError, match=r"HTTP 400\): .*failed to parse grammar") as caught:
         _generate(backend, _chat(1, grammar="root ::= ("))
     assert "\n" not in str(caught.value)
 
 
 @pytest.mark.model
-def test_slow_and_refusing_server_is_retried_and_timed(server, api_key, tmp_path, data_root):
+def test_slow_and_refusing_server_is_retried_and_timed(llama_server, api_key, tmp_path, data_root):
     refusals = [(503, 0), (429, 1), (503, None), (500, 0)]
-    with Proxy(server.port, refusals=refusals, delay_s=0.3) as proxy:
+    with Proxy(llama_server.port, refusals=refusals, delay_s=0.3) as proxy:
         result = run_study(parse_study(_study(proxy.url)), tmp_path)
     # Every sample was asked for once, after the sampling probe's requests.
     assert proxy.refused == 4 and result.planned == result.drawn == 12
@@ -328,10 +321,10 @@ def test_slow_and_refusing_server_is_retried_and_timed(server, api_key, tmp_path
 
 
 @pytest.mark.model
-def test_a_read_timeout_is_transient(server, api_key):
+def test_a_read_timeout_is_transient(llama_server, api_key):
     # Generous margins: other processes may share the two cores, and the real answer must come in time.
     short = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=2)
-    with Proxy(server.port, delays=[12.0]) as proxy:
+    with Proxy(llama_server.port, delays=[12.0]) as proxy:
         backend = OpenAIBackend("openai:smollm2@proxy", "smollm2", proxy.url, "chat", read_timeout_s=5.0)
 
         async def twice():
@@ -346,10 +339,10 @@ def test_a_read_timeout_is_transient(server, api_key):
 
 
 @pytest.mark.model
-def test_servers_that_are_not_llama_cpp(server, api_key):
+def test_servers_that_are_not_llama_cpp(llama_server, api_key):
     not_found = (404, {"error": {"message": "File Not Found"}})
     # An OpenAI-compatible server of unknown make: pure-sampling defaults, marked assumed; no grammar is sent.
-    with Proxy(server.port, fake={"/props": not_found, "/version": not_found}) as proxy:
+    with Proxy(llama_server.port, fake={"/props": not_found, "/version": not_found}) as proxy:
         backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="chat", parallel=2))
         assert backend.info.default_decoding == ASSUMED_DEFAULTS and backend.info.max_concurrency == 2
         assert "defaults assumed" in backend.info.runtime
@@ -358,7 +351,7 @@ def test_servers_that_are_not_llama_cpp(server, api_key):
     # vLLM (recognised by /version): "no top-k" goes as -1, the grammar in the field its version reads.
     for version, field in (("0.9.2", "guided_grammar"), ("0.12.0", "structured_outputs")):
         vllm = {"/props": not_found, "/version": (200, {"version": version})}
-        with Proxy(server.port, fake=vllm) as proxy:
+        with Proxy(llama_server.port, fake=vllm) as proxy:
             backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="chat"))
             assert backend.info.runtime.startswith(f"vLLM {version}") and backend.info.max_concurrency == 8
             request = _chat(1, Decoding(1.0, 0, 1.0, 0.0, 2), grammar='root ::= "a"')
@@ -369,7 +362,7 @@ def test_servers_that_are_not_llama_cpp(server, api_key):
 
 
 @pytest.mark.model
-def test_exact_mode_matches_the_embedded_backend(server, api_key):
+def test_exact_mode_matches_the_embedded_backend(llama_server, api_key):
     from monoculture.backends._embedded import EMBEDDED_MODELS, EmbeddedBackend
 
     choices = ("cat", "dog")
@@ -377,7 +370,7 @@ def test_exact_mode_matches_the_embedded_backend(server, api_key):
     chat = GenerationRequest(decoding=PURE, seed=1, grammar=grammar,
                              messages=(("user", "Which animal barks, cat or dog? Answer with one word."),))
     base = GenerationRequest(decoding=PURE, seed=1, grammar=grammar, prompt="The animal that barks is the")
-    remote = load_backend(f"openai:smollm2@{server.url}", ModelOptions(kind="chat"))
+    remote = load_backend(f"openai:smollm2@{llama_server.url}", ModelOptions(kind="chat"))
     local = EmbeddedBackend("embedded:smollm2-135m-instruct", EMBEDDED_MODELS["smollm2-135m-instruct"].locate(),
                             "chat", parallel=1)
 
