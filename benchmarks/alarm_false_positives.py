@@ -19,8 +19,8 @@ import argparse
 import tempfile
 import time
 
-from monoculture._runner import run_study
-from monoculture.report._checks import MIN_IDENTICAL_PAIRS, RATIO_LIMIT
+import monoculture
+from monoculture.analysis import MIN_IDENTICAL_PAIRS, RATIO_LIMIT
 from monoculture.study import parse_study
 
 MODELS = ("embedded:gemma-3-270m", "embedded:smollm2-135m-instruct")
@@ -46,22 +46,21 @@ def main() -> None:
                            "max_tokens": 24 if mode == "free" else 12},
             })
             with tempfile.TemporaryDirectory() as out:
-                summary = run_study(study, out).summary
-            samples += summary["n_samples_stored"]
-            for probe in summary["probes"].values():
-                probe_checks += len(probe["checks"])
-                probe_failures += sum(not check["passed"] for check in probe["checks"])
-            for model in summary["models"].values():
-                for label, block in model.items():
-                    repeats = block["colour"]["repeats"]
-                    if repeats["checked"]:
-                        populations += 1
-                        repeat_alarms += bool(repeats["alarm"])
-                        if repeats["ratio"] is not None and repeats["identical_pairs"] > 0:
-                            ratios.append((repeats["ratio"], repeats["identical_pairs"],
-                                           repeats["expected_identical_pairs"], f"{mode} {label}"))
-            shortfalls += sum(alarm["kind"] == "shortfall" for alarm in summary["alarms"])
-            print(f"seed {seed} {mode}: alarms {[a['kind'] for a in summary['alarms']]}", flush=True)
+                summary = monoculture.run(study, out)
+            samples += summary.n_samples_stored
+            for probe in summary.probes.values():
+                probe_checks += len(probe.checks)
+                probe_failures += sum(not check.passed for check in probe.checks)
+            for cell in summary.cells():
+                repeats = cell.tasks["colour"].repeats[mode]
+                if repeats.checked:
+                    populations += 1
+                    repeat_alarms += bool(repeats.alarm)
+                    if repeats.ratio is not None and repeats.identical_pairs > 0:
+                        ratios.append((repeats.ratio, repeats.identical_pairs, repeats.expected_identical_pairs,
+                                       f"{mode} {cell.condition}"))
+            shortfalls += sum(alarm.kind == "shortfall" for alarm in summary.alarms)
+            print(f"seed {seed} {mode}: alarms {[a.kind for a in summary.alarms]}", flush=True)
     print(f"clean runs: {args.seeds * 2}, samples {samples}, {time.perf_counter() - started:.0f} s")
     print(f"probe checks failed: {probe_failures} of {probe_checks}")
     print(f"repeats alarms: {repeat_alarms} of {populations} populations checked (alarm at {MIN_IDENTICAL_PAIRS}+ "

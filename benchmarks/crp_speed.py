@@ -22,7 +22,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.special import betaln, gammaln, logsumexp  # noqa: E402
 
-from monoculture.metrics._crp import run_crp  # noqa: E402
+from monoculture.metrics import run_crp  # noqa: E402
 
 ALPHA = 0.16
 

@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from monoculture._runner import run_study
+from monoculture._run import run_study
 from monoculture.backends._embedded import CONTEXT_PER_SLOT, DEFAULT_PARALLEL, EMBEDDED_MODELS
 from monoculture.study import parse_study
 
@@ -96,9 +96,9 @@ def main() -> None:
         print(f"monoculture: {count} colour samples ({args.model}, constrained) in {seconds:.1f} s of sampling "
               f"= {ours:.2f} samples/s ({wall:.1f} s wall with model load and summary)")
         requests = _stored_requests(out / "samples.sqlite")
-        from monoculture.tasks import ColourTask
+        from monoculture.tasks.colour import ColourSpec, ColourTask
 
-        grammar = ColourTask(words=("x",)).grammar(None)  # type: ignore[arg-type]
+        grammar = ColourTask(ColourSpec()).grammar(None)  # type: ignore[arg-type]
         bare = {threads: _bare(embedded.locate(), embedded.kind, requests, grammar, threads)
                 for threads in (DEFAULT_PARALLEL, DEFAULT_PARALLEL + 2, 2 * DEFAULT_PARALLEL)}
         for threads, rate in bare.items():

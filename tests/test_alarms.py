@@ -20,9 +20,9 @@ import pytest
 from conftest import run_cli
 from openai_server import TEST_KEY
 
-from monoculture._runner import run_study
+from monoculture._run import run_study
+from monoculture.analysis import Repeats, repeats_check
 from monoculture.errors import BackendError
-from monoculture.report._checks import repeats_check
 from monoculture.store import SampleRecord
 from monoculture.study import parse_study
 
@@ -116,6 +116,11 @@ def _study(spec: str, *, individuals: int = 6, words: int = 3):
     })
 
 
+def _run(study, out) -> dict:
+    """Run a study; its summary as summary.json holds it."""
+    return json.loads(run_study(study, out).summary.to_json())
+
+
 def _kinds(summary: dict) -> list[str]:
     return sorted(alarm["kind"] for alarm in summary["alarms"])
 
@@ -157,7 +162,7 @@ def test_a_response_cache_raises_the_probe_and_the_repeats_alarms(gateway, tmp_p
 ])
 def test_a_gateway_that_drops_a_field_raises_its_alarm(gateway, dropped, alarm, tmp_path, data_root):
     dropping = gateway(drop=(dropped,))
-    summary = run_study(_study(f"openai:smollm2@{dropping.url}", individuals=2, words=2), tmp_path).summary
+    summary = _run(_study(f"openai:smollm2@{dropping.url}", individuals=2, words=2), tmp_path)
     assert _kinds(summary) == ["probe"]
     [message] = _probe_messages(summary)
     assert alarm in message
@@ -181,7 +186,7 @@ def test_a_run_that_fails_part_way_reports_its_shortfall(gateway, tmp_path, data
     assert "planned samples are missing" in (tmp_path / "report.html").read_text()
     # The gateway recovers; run again: complete, and the alarm is gone.
     failing.fail_after = None
-    summary = run_study(_study(f"openai:smollm2@{failing.url}"), tmp_path).summary
+    summary = _run(_study(f"openai:smollm2@{failing.url}"), tmp_path)
     assert summary["n_samples_stored"] == 36 and summary["alarms"] == []
 
 
@@ -192,11 +197,12 @@ def test_a_clean_embedded_run_raises_no_alarm(tmp_path, data_root):
         "conditions": [{"context": "none"}, {"context": "persona"}],
         "colour": {"individuals": 6, "words": 4, "replicates": 2, "mode": "constrained"},
     })
-    summary = run_study(study, tmp_path).summary
+    summary = _run(study, tmp_path)
     assert summary["alarms"] == []
-    for block in summary["models"]["embedded:smollm2-135m-instruct"].values():
-        assert block["colour"]["repeats"]["checked"]
-        assert block["colour"]["accounting"]["stored"] == block["colour"]["accounting"]["planned"] == 48
+    for cell in summary["models"]["embedded:smollm2-135m-instruct"].values():
+        colour = cell["tasks"]["colour"]
+        assert colour["repeats"]["constrained"]["checked"]
+        assert colour["accounting"]["constrained"]["stored"] == colour["accounting"]["constrained"]["planned"] == 48
     probe = summary["probes"]["embedded:smollm2-135m-instruct"]
     assert [check["passed"] for check in probe["checks"]] == [True, True, True]
 
@@ -206,7 +212,8 @@ def test_a_clean_embedded_run_raises_no_alarm(tmp_path, data_root):
 
 def _record(group: int, output: str, logprob: float | None) -> SampleRecord:
     return SampleRecord(model="m", condition="none@default", task="colour", individual=0, item=str(group),
-                        replicate=0, mode="constrained", target=None, context="", prompt=f"prompt {group}",
+                        replicate=0, mode="constrained", settings="s", target=None, context="",
+                        prompt=f"prompt {group}",
                         raw_output=output, answer=output, valid=True, invalid_reason=None, seed=0,
                         decoding={"temperature": 1.0}, finish_reason="stop", started_at=0.0, latency_s=0.0,
                         logprob=logprob)
@@ -226,9 +233,9 @@ def test_independent_draws_repeat_as_often_as_their_probabilities_say():
     distribution = {"#ff0000": 0.3, "#00ff00": 0.2, "#0000ff": 0.1, **{f"#0000{i:02x}": 0.4 / 40 for i in range(40)}}
     check = repeats_check(_draws(rng, distribution, groups=200, per_group=10))
     exact = 200 * 45 * sum(p * p for p in distribution.values())
-    assert check["checked"] and not check["alarm"]
-    assert check["expected_identical_pairs"] == pytest.approx(exact, rel=0.05)
-    assert check["identical_pairs"] == pytest.approx(exact, rel=0.1)
+    assert check.checked and not check.alarm
+    assert check.expected_identical_pairs == pytest.approx(exact, rel=0.05)
+    assert check.identical_pairs == pytest.approx(exact, rel=0.1)
 
 
 def test_a_reused_seed_repeats_far_beyond_its_probabilities():
@@ -237,31 +244,31 @@ def test_a_reused_seed_repeats_far_beyond_its_probabilities():
     honest = _draws(rng, distribution, groups=20, per_group=6)
     # The same draws, but every group answered with its first draw, as a fixed seed or a cache would.
     reused = [_record(int(r.item), honest[6 * int(r.item)].raw_output, r.logprob) for r in honest]
-    assert not repeats_check(honest)["alarm"]
+    assert not repeats_check(honest).alarm
     check = repeats_check(reused)
-    assert check["alarm"] and check["identical_pairs"] == 20 * 15
-    assert check["expected_identical_pairs"] == pytest.approx(300 / 500)
+    assert check.alarm and check.identical_pairs == 20 * 15
+    assert check.expected_identical_pairs == pytest.approx(300 / 500)
 
 
 def test_a_model_that_is_sure_explains_its_own_repeats():
     # Probability 1 for every draw (a model that is sure of its answer): all identical, all expected, no alarm.
     check = repeats_check([_record(g, "#123456", 0.0) for g in range(10) for _ in range(5)])
-    assert check["identical_pairs"] == check["expected_identical_pairs"] == 100 and not check["alarm"]
+    assert check.identical_pairs == check.expected_identical_pairs == 100 and not check.alarm
 
 
 def test_without_probabilities_the_check_says_it_was_not_made():
     check = repeats_check([_record(0, "#123456", None), _record(0, "#123456", None)])
-    assert check == {"checked": False, "reason": "the backend reports no probabilities"}
+    assert check == Repeats(checked=False, reason="the backend reports no probabilities")
 
 
 def test_greedy_populations_are_not_checked_for_repeats():
     greedy = [replace(_record(0, "#123456", -3.0), decoding={"temperature": 0.0})] * 3
-    assert repeats_check(greedy) == {"checked": False,
-                                     "reason": "temperature 0: every draw of a request is the same by design"}
+    assert repeats_check(greedy) == Repeats(checked=False,
+                                            reason="temperature 0: every draw of a request is the same by design")
 
 
 def test_exact_mode_draws_are_not_checked_for_repeats():
     exact = [replace(_record(0, '{"a": 0.5, "b": 0.5}', None), mode="exact")] * 3
-    assert repeats_check(exact) == {"checked": False,
-                                    "reason": "exact mode: monoculture draws the answers from the stored distribution "
-                                              "itself"}
+    assert repeats_check(exact) == Repeats(checked=False,
+                                           reason="exact mode: monoculture draws the answers from the stored "
+                                                  "distribution itself")

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monoculture.metrics._crp import run_crp
-from monoculture.reference import data_root, read_crp_input
+from monoculture.metrics import run_crp
+from monoculture.reference import data_root
+from monoculture.tasks.concepts import read_crp_input
 
 # The published runs are part of the data manifest ($MONOCULTURE_DATA, or `monoculture data fetch`).
 EXAMPLES = data_root() / "murthy2025-onefish-twofish/model-crp-example"

@@ -1,7 +1,8 @@
 import pytest
 
 from monoculture.population import Condition, Individual
-from monoculture.tasks import COLOUR_PROMPT, ColourTask, parse_hex, render
+from monoculture.tasks import render
+from monoculture.tasks.colour import COLOUR_PROMPT, ColourSpec, ColourTask, parse_hex
 
 
 @pytest.mark.parametrize(
@@ -25,13 +26,14 @@ def test_anything_else_is_invalid_with_a_reason(output):
     assert not answer.valid and answer.value is None and answer.reason
 
 
-def test_prompts_ask_each_word_twice_with_the_papers_wording():
-    task = ColourTask(words=("banana", "wisdom"))
+def test_prompts_ask_each_word_twice_with_the_papers_wording(data_root):
+    # The task now checks its words against the 199 of the human study ("banana" is not one of them).
+    task = ColourTask(ColourSpec(words=["lemon", "wisdom"]), 0)
     individual = Individual("m", Condition("none"), 0, "")
     prompts = task.prompts(individual)
-    assert [(p.item, p.replicate) for p in prompts] == [("banana", 1), ("banana", 2), ("wisdom", 1), ("wisdom", 2)]
+    assert [(p.item, p.replicate) for p in prompts] == [("lemon", 1), ("lemon", 2), ("wisdom", 1), ("wisdom", 2)]
     assert prompts[0].text == (
-        "Question: What is the HEX code of the color you most associate with the word banana? You must respond "
+        "Question: What is the HEX code of the color you most associate with the word lemon? You must respond "
         "with a guess, even if you're unsure. Make sure your response contains a valid 6-digit HEX code."
     )
     assert COLOUR_PROMPT.count("{word}") == 1

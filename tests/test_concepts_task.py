@@ -12,12 +12,13 @@ import pytest
 from monoculture.reference import data_file
 
 from monoculture.population import Condition, Individual
-from monoculture.tasks._base import Task
-from monoculture.tasks._concepts import (
+from monoculture.tasks import Task
+from monoculture.tasks.concepts import (
     ANIMALS,
     POLITICIANS,
     TARGETS,
     ConceptAnswer,
+    ConceptSpec,
     ConceptTask,
     assign_targets,
     order_consistency,
@@ -29,24 +30,28 @@ from monoculture.tasks._concepts import (
 FOR_CRP_FILE = "murthy2025-onefish-twofish/model-crp-example/openchat-prompt=none-temp=default-forCRP.csv"
 
 
+def _task(version: str = "v1") -> ConceptTask:
+    return ConceptTask(ConceptSpec(prompt_version=version), 0)
+
+
 def _individual(target: str, index: int = 0) -> Individual:
     return Individual(model="mock", condition=Condition("none"), index=index, context="", target=target)
 
 
 def _prompt(target: str, choice1: str, choice2: str, version: str = "v1"):
-    for prompt in ConceptTask(version).prompts(_individual(target)):
+    for prompt in _task(version).prompts(_individual(target)):
         if prompt.metadata["choice1"] == choice1 and prompt.metadata["choice2"] == choice2:
             return prompt
     raise AssertionError("no such prompt")
 
 
 def test_is_a_task() -> None:
-    assert isinstance(ConceptTask(), Task)
-    assert ConceptTask().max_tokens <= 10
+    assert isinstance(_task(), Task)
+    assert _task().max_tokens <= 10
 
 
 def test_seventy_two_prompts_each_pair_in_both_orders() -> None:
-    prompts = ConceptTask().prompts(_individual("penguin"))
+    prompts = _task().prompts(_individual("penguin"))
     assert len(prompts) == 72
     assert Counter(prompt.replicate for prompt in prompts) == {1: 36, 2: 36}
     items = Counter(prompt.item for prompt in prompts)
@@ -88,8 +93,8 @@ def test_published_version_doubles_the_article() -> None:
         "Question: Which is more similar to a an eagle, a robin or a finch?")
     assert _prompt("Joe Biden", "Abraham Lincoln", "Barack Obama", "published").text.startswith(
         "Question: Which is more similar to a Joe Biden, Abraham Lincoln or Barack Obama?")
-    with pytest.raises(ValueError):
-        ConceptTask("v2")
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+        ConceptSpec(prompt_version="v2")
 
 
 def test_pair_order_matches_the_published_question_column() -> None:
@@ -109,8 +114,8 @@ def test_pair_order_matches_the_published_question_column() -> None:
 
 
 def test_individual_without_target_is_rejected() -> None:
-    with pytest.raises(ValueError, match="assign_targets"):
-        ConceptTask().prompts(_individual(None))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs individuals with a target"):
+        _task().prompts(_individual(None))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -125,7 +130,7 @@ def test_individual_without_target_is_rejected() -> None:
     ],
 )
 def test_parse_valid_animals(output: str, expected: str) -> None:
-    parsed = ConceptTask().parse(_prompt("finch", "robin", "eagle"), output)
+    parsed = _task().parse(_prompt("finch", "robin", "eagle"), output)
     assert parsed.valid and parsed.value == expected
 
 
@@ -142,14 +147,14 @@ def test_parse_valid_animals(output: str, expected: str) -> None:
     ],
 )
 def test_parse_invalid_animals(output: str, reason: str) -> None:
-    parsed = ConceptTask().parse(_prompt("finch", "robin", "eagle"), output)
+    parsed = _task().parse(_prompt("finch", "robin", "eagle"), output)
     assert not parsed.valid and parsed.value is None
     assert reason in parsed.reason
 
 
 def test_parse_bald_eagle_word_boundary() -> None:
     # hyphens are word boundaries: "bald-eagle" names the eagle
-    parsed = ConceptTask().parse(_prompt("finch", "robin", "eagle"), "bald-eagle")
+    parsed = _task().parse(_prompt("finch", "robin", "eagle"), "bald-eagle")
     assert parsed.valid and parsed.value == "eagle"
 
 
@@ -164,32 +169,32 @@ def test_parse_bald_eagle_word_boundary() -> None:
     ],
 )
 def test_parse_politicians_by_surname(output: str, expected: str) -> None:
-    parsed = ConceptTask().parse(_prompt("Donald Trump", "Barack Obama", "George W. Bush"), output)
+    parsed = _task().parse(_prompt("Donald Trump", "Barack Obama", "George W. Bush"), output)
     assert parsed.valid and parsed.value == expected
 
 
 @pytest.mark.parametrize("output", ["Obama and Bush", "obamacare", "bushes", "trump", "Barack"])
 def test_parse_politicians_invalid(output: str) -> None:
-    parsed = ConceptTask().parse(_prompt("Donald Trump", "Barack Obama", "George W. Bush"), output)
+    parsed = _task().parse(_prompt("Donald Trump", "Barack Obama", "George W. Bush"), output)
     assert not parsed.valid
 
 
 def test_parse_never_raises_on_odd_text() -> None:
     prompt = _prompt("seal", "whale", "dolphin")
     for output in ["\x00\u202e(", "((((", "\\b", "whale" * 1000, "🐋 whale"]:
-        ConceptTask().parse(prompt, output)
+        _task().parse(prompt, output)
 
 
 def test_grammar_accepts_exactly_the_choices() -> None:
     prompt = _prompt("finch", "robin", "eagle")
-    grammar = ConceptTask().grammar(prompt)
+    grammar = _task().grammar(prompt)
     assert grammar.strip() == 'root ::= " "? ("a robin" | "an eagle")'
-    politician = ConceptTask().grammar(_prompt("Joe Biden", "George W. Bush", "Richard Nixon"))
+    politician = _task().grammar(_prompt("Joe Biden", "George W. Bush", "Richard Nixon"))
     assert re.fullmatch(r'root ::= " "\? \("George W\. Bush" \| "Richard Nixon"\)\n', politician)
 
 
 def test_choices_parse_to_their_own_names() -> None:
-    task = ConceptTask()
+    task = _task()
     for prompt in task.prompts(_individual("whale")) + task.prompts(_individual("Hillary Clinton")):
         for choice, name in zip(prompt.choices, (prompt.metadata["choice1"], prompt.metadata["choice2"])):
             assert task.parse(prompt, choice).value == name

@@ -23,8 +23,8 @@ import pytest
 from conftest import count_samples, run_cli
 from hostile_server import HostileServer
 
-from monoculture._runner import run_study
-from monoculture.report import summarize
+from monoculture._run import run_study
+from monoculture.analysis import summarize
 from monoculture.store import Store
 from monoculture.study import parse_study
 
@@ -139,14 +139,14 @@ def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_sam
         persona = [s for s in samples if s.condition == "persona@default"]
         assert persona and all(s.context.startswith("You are ") and s.context in s.prompt for s in persona)
         # The summary is derived from the store alone: a reloaded store gives the same numbers.
-        rebuilt = summarize(db)
+        rebuilt = json.loads(summarize(db).to_json())
     written = json.loads((out / "summary.json").read_text())
     for summary in (rebuilt, written):
         summary.pop("created")
-    assert json.loads(json.dumps(rebuilt)) == written
-    block = written["models"]["embedded:smollm2-135m-instruct"]["none@default"]
-    assert block["kind"] == "chat"
-    colour = block["colour"]
+    assert rebuilt == written
+    cell = written["models"]["embedded:smollm2-135m-instruct"]["none@default"]
+    assert cell["kind"] == "chat"
+    colour = cell["tasks"]["colour"]["result"]
     assert colour["valid_fraction"] == 1.0 and colour["n_individuals"] == 2 and colour["n_words"] == 2
     assert colour["internal_delta_e"] >= 0 and colour["population_delta_e"] >= 0
     for word in colour["words"]:
@@ -155,7 +155,12 @@ def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_sam
                    - abs(word["population_delta_e"] - word["internal_delta_e"]) / 2**0.5) < 1e-9
     mean_distance = sum(word["distance_from_diagonal"] for word in colour["words"]) / 2
     assert abs(colour["distance_from_diagonal"] - mean_distance) < 1e-9
-    assert written["human"]["colour"]["n_individuals"] == 475
+    # The humans on the study's own words: the 201 of the 475 people who were asked "lemon" or "wisdom".
+    from monoculture.tasks.colour import human_colour_answers
+
+    asked = {a.individual for a in human_colour_answers() if a.word in ("lemon", "wisdom")}
+    assert written["human"]["colour"]["n_individuals"] == len(asked) == 201
+    assert written["human"]["colour"]["n_words"] == 2
     html = (out / "report.html").read_text()
     assert "embedded:smollm2-135m-instruct" in html and "<svg" in html
 

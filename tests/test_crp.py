@@ -8,13 +8,13 @@ from itertools import permutations
 import numpy as np
 import pytest
 
-from monoculture.metrics._crp import (
+from monoculture.metrics import (
+    chao1_richness,
     log_posterior,
     p_multiple_concepts,
     run_crp,
     subsampled_p_multiple_concepts,
 )
-from monoculture.metrics._richness import chao1_richness
 
 ALPHA = 0.16
 
@@ -192,7 +192,7 @@ def test_subsampled_statistic_caps_sizes() -> None:
     assert all(0 <= value < 1 for value in stat.p_multiple_concepts)
 
 
-# --- richness: expected values worked out by hand from the PROTOCOL formula ---------------------------
+# --- richness: expected values worked out by hand from the formula of docs/methods.md, section 4 ---------------------------
 
 def test_richness_all_singletons_without_doubletons() -> None:
     # 4 tables of 1, N = 4: f1 = 4, f2 = 0 → x = 4·3/2 = 6; Chao1 = 4 + (3/4)·6 = 8.5; f4 = 0.

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from monoculture._runner import draw
+from monoculture._run import draw
 from monoculture.backends._distribution import (
     deciding_step,
     decisive_distribution,

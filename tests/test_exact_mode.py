@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from monoculture._runner import draw, run_study
+from monoculture._run import draw, run_study
 from monoculture.store import Store
 from monoculture.study import parse_study
 
@@ -32,9 +32,10 @@ def test_exact_mode_with_a_sampled_comparison(tmp_path, data_root):
         drawn = draw(distribution, sample.seed)
         assert sample.valid and sample.answer == drawn
     # Two individuals share each prompt in the none condition: one model call serves both.
-    block = result.summary["models"]["embedded:smollm2-135m-instruct"]["none@default"]["concepts"]
-    assert block["model_calls"] == 72
-    comparison = block["mode_comparison"]
+    summary = json.loads(result.summary.to_json())
+    population = summary["models"]["embedded:smollm2-135m-instruct"]["none@default"]["tasks"]["concepts"]
+    assert population["accounting"]["exact"]["model_calls"] == 72
+    comparison = population["result"]["mode_comparison"]
     assert comparison["modes"] == ["exact", "constrained"]
     assert comparison["model_calls"] == {"exact": 72, "constrained": 144}
     assert comparison["n_items"] == 72

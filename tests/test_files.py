@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from monoculture._files import write_atomically
+from monoculture.files import write_atomically
 
 
 def test_an_atomic_write_replaces_the_file_whole_with_ordinary_permissions(tmp_path):

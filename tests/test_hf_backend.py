@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from monoculture._files import sha256_of
+from monoculture.files import sha256_of
 from monoculture.backends import Decoding, GenerationRequest, load_backend, split_spec
 from monoculture.backends._embedded import EMBEDDED_MODELS
 from monoculture.backends._hf import DEFAULT_BATCH, NO_GRAMMAR, HFBackend, sample_token
@@ -189,7 +189,7 @@ def test_exact_answer_distribution_renormalises_the_sequence_probabilities(backe
 
 @pytest.mark.model
 def test_a_colour_study_runs_end_to_end_on_a_checkpoint_folder(checkpoint: Path, tmp_path: Path, data_root):
-    from monoculture._runner import run_study
+    from monoculture._run import run_study
     from monoculture.store import Store
     from monoculture.study import parse_study
 
@@ -208,7 +208,7 @@ def test_a_colour_study_runs_end_to_end_on_a_checkpoint_folder(checkpoint: Path,
     assert {s.decoding["temperature"] for s in samples} == {1.0}  # the checkpoint's default, resolved
     assert len({s.seed for s in samples}) == 8
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary == result.summary
+    assert summary == json.loads(result.summary.to_json())
 
 
 # -- errors and discovery, without loading a model -------------------------------------------------------

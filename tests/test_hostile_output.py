@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 from hostile_server import MARKUP, MARKUP_PAYLOADS, RAMBLE, REFUSAL, HostileServer, healthy_answer
 
-from monoculture._runner import run_study
+from monoculture._run import run_study
 from monoculture.errors import BackendError
 from monoculture.store import Store
 from monoculture.study import parse_study
@@ -72,9 +72,10 @@ def test_empty_null_and_undecodable_content_are_stored_as_invalid_answers(tmp_pa
 def test_refusals_are_counted_apart_from_parse_failures_with_examples(tmp_path, data_root):
     words = {"lemon": "ramble", "ocean": "refuse", "wisdom": "healthy"}
     with HostileServer(words) as server:
-        summary = run_study(parse_study(_study(server.url, list(words))), tmp_path).summary
-    [block] = summary["models"][f"openai:fake@{server.url}"].values()
-    counts = block["colour"]["accounting"]
+        summary = json.loads(run_study(parse_study(_study(server.url, list(words))), tmp_path).summary.to_json())
+    [cell] = summary["models"][f"openai:fake@{server.url}"].values()
+    colour = cell["tasks"]["colour"]
+    counts = colour["accounting"]["free"]
     # 2 individuals x 3 words x 2 replicates: a third of them refuse, a third ramble without a code.
     assert (counts["planned"], counts["stored"], counts["valid"]) == (12, 12, 4)
     assert (counts["refusals"], counts["parse_failures"]) == (4, 4)
@@ -82,7 +83,7 @@ def test_refusals_are_counted_apart_from_parse_failures_with_examples(tmp_path, 
     assert {e["output"] for e in counts["refusal_examples"]} == {REFUSAL}
     assert {e["output"] for e in counts["parse_failure_examples"]} == {RAMBLE}
     # The estimate rests on the valid answers only, and says so.
-    assert (block["colour"]["n_samples"], block["colour"]["n_valid"], block["colour"]["n_words"]) == (12, 4, 1)
+    assert (colour["result"]["n_samples"], colour["result"]["n_valid"], colour["result"]["n_words"]) == (12, 4, 1)
     report = (tmp_path / "report.html").read_text()
     assert "refusal" in report and "parse failure" in report and "As an AI, I don&#39;t have personal" in report
 

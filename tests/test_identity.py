@@ -1,4 +1,4 @@
-from monoculture._identity import SampleKey
+from monoculture.store import SampleKey
 
 
 def key(**changes):
@@ -8,7 +8,7 @@ def key(**changes):
 
 
 def test_seed_differs_across_items_individuals_replicates_and_conditions():
-    # The trap from PROTOCOL section 2: one seed reused across items made a model give the same colour
+    # The trap from docs/methods.md, section 2: one seed reused across items made a model give the same colour
     # for "cleanliness", "banana" and "wisdom".
     seeds = {
         key().seed(),

@@ -22,8 +22,8 @@ from conftest import count_samples
 from openai_server import TEST_KEY as KEY
 from openai_server import LlamaServer, free_port
 
-from monoculture._probe import PROBE_REQUESTS
-from monoculture._runner import run_study
+from monoculture._run._probe import PROBE_REQUESTS
+from monoculture._run import run_study
 from monoculture.backends import Decoding, GenerationRequest, ModelOptions, TransientBackendError, load_backend
 from monoculture.backends._openai import ASSUMED_DEFAULTS, OpenAIBackend
 from monoculture.backends.catalogue import backends_available
@@ -211,7 +211,7 @@ def test_colour_study_runs_end_to_end(llama_server, api_key, tmp_path, data_root
     result = run_study(study, tmp_path)
     with Store(tmp_path / "samples.sqlite") as store:
         samples = list(store.samples())
-        info = store.models()[study.models[0].spec]
+        [info] = [v["info"] for v in store.model_versions().values() if v["spec"] == study.models[0].spec]
     planned = 1 * 3 * 2 * 2  # conditions x individuals x words x replicates
     assert result.planned == result.drawn == len(samples) == len({s.key for s in samples}) == planned
     # The grammar reached llama.cpp: every answer is a hex code.

@@ -31,13 +31,14 @@ from monoculture.metrics import (
     summarize_colour,
 )
 from monoculture.population import Condition, Individual
-from monoculture.tasks import (
+from monoculture.tasks.colour import parse_hex
+from monoculture.tasks.concepts import (
     ANIMALS,
     TARGETS,
     ConceptAnswer,
+    ConceptSpec,
     ConceptTask,
     pair_items,
-    parse_hex,
     summarize_concepts,
 )
 
@@ -132,9 +133,13 @@ def test_parse_hex_on_huge_and_control_character_text():
 # The concept parser
 
 
+def _concept_task() -> ConceptTask:
+    return ConceptTask(ConceptSpec(), 0)
+
+
 def _prompts(target: str):
     individual = Individual(model="mock", condition=Condition("none"), index=0, context="", target=target)
-    return ConceptTask().prompts(individual)
+    return _concept_task().prompts(individual)
 
 
 _PROMPTS = {target: _prompts(target) for target in TARGETS}
@@ -165,7 +170,7 @@ def _mention(name: str, data) -> str:
 @FAST
 @given(prompts, st.text(max_size=300))
 def test_concept_parser_never_raises_and_returns_a_choice_or_a_reason(prompt, text):
-    parsed = ConceptTask().parse(prompt, text)
+    parsed = _concept_task().parse(prompt, text)
     if parsed.valid:
         assert parsed.value in (prompt.metadata["choice1"], prompt.metadata["choice2"])
         assert parsed.reason is None
@@ -185,7 +190,7 @@ def test_exactly_one_choice_named_in_noise_is_that_choice(prompt, data):
     pieces += [_mention(name, data) for name in extra]
     pieces = data.draw(st.permutations(pieces))
     text = "".join(piece + data.draw(separators) for piece in pieces)
-    parsed = ConceptTask().parse(prompt, text)
+    parsed = _concept_task().parse(prompt, text)
     assert parsed.valid and parsed.value == choice, text
 
 
@@ -194,8 +199,8 @@ def test_exactly_one_choice_named_in_noise_is_that_choice(prompt, data):
 def test_both_or_neither_choice_named_is_invalid(prompt, filler, separator, data):
     first, second = prompt.metadata["choice1"], prompt.metadata["choice2"]
     both = separator.join([_mention(first, data), filler, _mention(second, data)])
-    assert not ConceptTask().parse(prompt, both).valid
-    neither = ConceptTask().parse(prompt, filler)
+    assert not _concept_task().parse(prompt, both).valid
+    neither = _concept_task().parse(prompt, filler)
     assert not neither.valid and neither.reason
 
 
@@ -204,7 +209,7 @@ def test_both_or_neither_choice_named_is_invalid(prompt, filler, separator, data
 def test_a_choice_glued_inside_a_longer_word_is_not_named(prompt, glue, data):
     choice = data.draw(st.sampled_from([prompt.metadata["choice1"], prompt.metadata["choice2"]]))
     word = choice if choice in ANIMALS else choice.split()[-1]
-    assert not ConceptTask().parse(prompt, f"I pick {glue}{_random_case(word, data)}.").valid
+    assert not _concept_task().parse(prompt, f"I pick {glue}{_random_case(word, data)}.").valid
 
 
 # ---------------------------------------------------------------------------------------------------------------

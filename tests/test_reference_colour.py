@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from monoculture.errors import DataError
-from monoculture.reference import colour_words, data_root, human_colour_answers, human_colour_block, human_swatches
+from monoculture.reference import data_root
+from monoculture.tasks.colour import colour_words, human_colour_answers, human_colour_block, human_swatches
 
 ANSWERS = "murthy2022-color-ref/exp1/color_preprocessed.csv"
 WORDS = "murthy2022-color-ref/stimuli/derived_word_list_199.csv"
@@ -21,7 +22,7 @@ def block():
 
 
 def test_published_human_numbers(block):
-    # PROTOCOL §3 / Murthy, Ullman & Hu (2025): ΔE76, D65, mean over 199 words.
+    # docs/methods.md, section 3 / Murthy, Ullman & Hu (2025): ΔE76, D65, mean over 199 words.
     assert block["internal_delta_e"] == pytest.approx(29.24, abs=0.01)
     assert block["population_delta_e"] == pytest.approx(51.70, abs=0.01)
     assert block["distance_from_diagonal"] == pytest.approx(15.88, abs=0.01)

@@ -8,18 +8,20 @@ import pytest
 
 from monoculture.errors import DataError
 from monoculture.reference import data_file
-from monoculture.reference._concepts import (
-    CHAIN_RESULTS,
+from monoculture.tasks.concepts import (
+    ANIMALS,
+    POLITICIANS,
+    TARGETS,
     human_concept_block,
     human_concept_chains,
     read_crp_input,
 )
-from monoculture.tasks._concepts import ANIMALS, POLITICIANS, TARGETS
+from monoculture.tasks.concepts._human import CHAIN_RESULTS
 
 
 
 def test_protocol_numbers() -> None:
-    # PROTOCOL section 4: sweep 499, mean of 3 chains, then over the 10 concepts of each category.
+    # docs/methods.md, section 4: sweep 499, mean of 3 chains, then over the 10 concepts of each category.
     block = human_concept_block()
     animals, politicians = block["by_category"]["animals"], block["by_category"]["politicians"]
     assert animals["p_multiple_concepts_sweep499"] == pytest.approx(0.559, abs=0.0005)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monoculture.tasks._refusal import looks_like_refusal
+from monoculture.tasks import looks_like_refusal
 
 REFUSALS = [
     "I'm sorry, but as an AI language model, I don't have personal preferences or the ability to perceive colors.",

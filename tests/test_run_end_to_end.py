@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from monoculture._runner import run_study
+from monoculture._run import run_study
 from monoculture.store import Store
 from monoculture.study import parse_study
-from monoculture.tasks import COLOUR_PROMPT
+from monoculture.tasks.colour import COLOUR_PROMPT
 
 TINY = {
     "name": "tiny",
@@ -27,7 +27,7 @@ def test_base_model_gets_a_plain_completion_prompt(tmp_path, data_root):
         samples = list(store.samples())
     assert len(samples) == 4
     for sample in samples:
-        # PROTOCOL section 2: "{context} {prompt}\nAnswer:", the context a persona.
+        # docs/methods.md, section 2: "{context} {prompt}\nAnswer:", the context a persona.
         assert sample.context.startswith("You are ")
         assert sample.prompt == f"{sample.context} {COLOUR_PROMPT.format(word='lemon')}\nAnswer:"
         assert sample.valid and sample.answer.startswith("#")

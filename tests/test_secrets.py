@@ -92,7 +92,9 @@ def test_a_server_echoing_the_key_gets_it_neither_stored_nor_shown(tmp_path, dat
     assert "HTTP 400" in line and "malformed header: Authorization: Bearer [redacted] (base64 " in line
     with Store(store) as db:
         echoed = [s for s in db.samples() if s.item == "lemon" and s.run_id == 1]
-        runtime = db.models()[f"openai:m@{server.url}"]["runtime"]
+        # The latest recorded version of the model (as the old models() table kept it).
+        runtime = [v["info"]["runtime"] for v in db.model_versions().values()
+                   if v["spec"] == f"openai:m@{server.url}"][-1]
     assert len(echoed) == 2 * 2 and all("Bearer [redacted] (base64 " in s.raw_output for s in echoed)
     assert runtime.startswith("llama.cpp server b4242 Authorization: Bearer redacted (base64 ")
     _assert_nowhere(key, out, first.stdout, first.stderr, second.stdout, second.stderr)

@@ -1,11 +1,15 @@
 import sqlite3
 
+import pytest
+
 from monoculture.store import SampleRecord, Store
+from monoculture.store._schema import MIGRATIONS
 
 
 def record(**changes):
     base = dict(model="m", condition="none@default", task="colour", individual=0, item="banana", replicate=1,
-                mode="free", target=None, context="", prompt="Q\nAnswer:", raw_output=" #ffcc00", answer="#ffcc00",
+                mode="free", settings="abc123",
+                target=None, context="", prompt="Q\nAnswer:", raw_output=" #ffcc00", answer="#ffcc00",
                 valid=True, invalid_reason=None, seed=12, decoding={"temperature": 0.8}, finish_reason="stop",
                 started_at=1.0, latency_s=0.1)
     return SampleRecord(**{**base, **changes})
@@ -34,14 +38,12 @@ def test_schema_is_versioned_and_reopening_does_not_migrate_twice(tmp_path):
     Store(path).close()
     Store(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_store_of_the_first_schema_is_migrated_keeping_its_samples(tmp_path):
     # A store written by a monoculture that knew only migration 1 (no logprob column, no probes table).
-    from monoculture.store._schema import MIGRATIONS
-
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as db:
         db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
@@ -52,17 +54,25 @@ def test_a_store_of_the_first_schema_is_migrated_keeping_its_samples(tmp_path):
     with Store(path) as store:
         (sample,) = store.samples()
         assert sample.raw_output == " #ffcc00" and sample.logprob is None
+        # Migration 3: samples of earlier stores get the settings "legacy" and an unknown model version.
+        assert sample.settings == "legacy" and sample.model_version is None
         store.put_probe(1, "m", {"checks": []})
         assert store.probes() == {"m": {"checks": []}}
         assert store.add(record(replicate=2, logprob=-1.5))
         assert [s.logprob for s in store.samples()] == [None, -1.5]
 
 
-def test_filters_and_populations(tmp_path):
+def test_filters_on_key_columns(tmp_path):
+    # Store.populations() was removed (the summary reads the run's plan); samples(**where) filters on key columns.
     with Store(tmp_path / "s.sqlite") as store:
         store.add(record())
         store.add(record(condition="persona@default"))
         store.add(record(model="n"))
-        assert store.populations() == [("m", "none@default", "colour"), ("m", "persona@default", "colour"),
-                                       ("n", "none@default", "colour")]
+        store.add(record(settings="def456"))
+        assert sorted({(s.model, s.condition, s.task) for s in store.samples()}) == [
+            ("m", "none@default", "colour"), ("m", "persona@default", "colour"), ("n", "none@default", "colour")]
         assert len(list(store.samples(model="m", condition="persona@default"))) == 1
+        assert len(list(store.samples(model="m", condition="none@default"))) == 2
+        assert len(list(store.samples(model="m", settings="def456"))) == 1
+        with pytest.raises(TypeError, match="key columns"):
+            list(store.samples(valid=True))

@@ -98,7 +98,8 @@ HOSTILE = {
                   "unknown key"),
     "condition key": (_condition(top_p=0.9), "conditions.0.top_p", "unknown key"),
     "decoding key": (_decoding(temperature=1.0), "decoding.temperature", "unknown key"),
-    "colour key": (_colour(replicate=2), "colour.replicate", "unknown key (known: individuals, words, replicates,"),
+    "colour key": (_colour(replicate=2), "colour.replicate",
+                   "unknown key (known: individuals, words, replicates, mode, max_tokens)"),
     "key named like a type": ({**GOOD, "int": 1}, "int", "unknown key (known: name, seed, models,"),
     "concepts key": (_concepts(chain=2), "concepts.chain", "unknown key"),
     # wrong types: TOML has real types, so nothing is coerced
@@ -291,7 +292,7 @@ def test_a_file_name_cannot_break_the_line(tmp_path):
 
 def test_unknown_words_are_refused_when_the_run_is_planned(data_root):
     # The 199 words live in the human data, so the check runs when the study is planned, not when it is parsed.
-    from monoculture._plan import choose_words
+    from monoculture.tasks.colour import choose_words
 
     study = parse_study(_colour(words=["lemon", "zzyzx", "lemon\nwisdom"]))
     with pytest.raises(StudyFileError) as caught:

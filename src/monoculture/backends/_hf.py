@@ -1,6 +1,6 @@
 """The hf backend: a local Hugging Face checkpoint run in-process by transformers on torch (extra ``hf``).
 
-Two spec forms, both local (nothing is ever downloaded; PROTOCOL section 6):
+Two spec forms, both local (nothing is ever downloaded; docs/methods.md, section 6):
 
 * ``hf:/path/to/checkpoint``: a folder as ``save_pretrained`` writes it (config, weights, tokenizer);
 * ``hf:/path/to/model.gguf``: a GGUF file, dequantized to float32 by transformers' GGUF loader.
@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from monoculture._files import sha256_of
+from monoculture.files import sha256_of
 from monoculture.backends._base import Backend, Decoding, Generation, GenerationRequest, ModelInfo, ModelKind
 from monoculture.errors import BackendError, ModelUnavailableError
 

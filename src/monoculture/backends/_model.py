@@ -1,7 +1,7 @@
 """The user-facing model: one wrapper around any backend that keeps it busy, retries and times.
 
 Backends only talk to their provider; concurrency, retries with backoff and timing happen here, once,
-for every backend (STYLE principle 2). Results are handed to a callback as they arrive, so the caller
+for every backend. Results are handed to a callback as they arrive, so the caller
 stores every sample the moment it exists and an interruption loses nothing that was finished.
 """
 
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from monoculture._identity import SampleKey
 from monoculture.backends._base import (
     Backend,
     Generation,
@@ -33,7 +32,7 @@ class Job:
     With ``choices`` set (exact mode) the job asks for the answer distribution over them instead of text.
     """
 
-    key: SampleKey
+    key: Hashable  # the sample's identity, opaque here
     request: GenerationRequest
     choices: tuple[str, ...] | None = None
 

@@ -62,7 +62,7 @@ HOSTED_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 # Requests in flight when the study file does not say ``parallel``; llama.cpp servers say their slot count.
 DEFAULT_PARALLEL = 8
-# "Pure" sampling: what a server whose defaults cannot be read is assumed to do (PROTOCOL section 6).
+# "Pure" sampling: what a server whose defaults cannot be read is assumed to do (docs/methods.md, section 6).
 ASSUMED_DEFAULTS: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
 # The hosted API's documented defaults (temperature 1, top_p 1); it has no top-k or min-p truncation.
 HOSTED_DEFAULTS: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}

@@ -1,5 +1,5 @@
-"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]``, ``hf:/path``
-and plugins.
+"""Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]``, ``hf:/path``,
+``fake:uniform|constant|human`` and plugins.
 
 Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
 under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
@@ -65,6 +65,12 @@ def _hf(spec: str, path: str, options: ModelOptions) -> Backend:
     return HFBackend(spec, Path(path), options.kind, batch_size=options.parallel or DEFAULT_BATCH)
 
 
+def _fake(spec: str, population: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._fake import FakeBackend
+
+    return FakeBackend(spec, population, options.kind)
+
+
 def guess_kind(name: str) -> ModelKind:
     """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
     lowered = Path(name).name.lower()
@@ -75,6 +81,7 @@ register_backend("embedded", _embedded)
 register_backend("gguf", _gguf)
 register_backend("openai", _openai)
 register_backend("hf", _hf)
+register_backend("fake", _fake)
 
 
 def _plugins() -> dict[str, BackendFactory]:
@@ -101,6 +108,12 @@ def split_spec(spec: str) -> tuple[str, str]:
         raise ModelSpecError(f"gguf spec {spec!r} must name a .gguf file")
     if prefix == "openai":
         _check_openai(spec, rest)
+    if prefix == "fake":
+        from monoculture.backends._fake import POPULATIONS
+
+        if rest not in POPULATIONS:
+            raise ModelSpecError(f"unknown fake model {rest!r}: choose one of "
+                                 f"{', '.join('fake:' + p for p in POPULATIONS)}")
     if prefix == "hf" and not rest.strip():
         raise ModelSpecError(f"hf spec {spec!r} must name a local checkpoint folder or .gguf file: hf:/path/to/model")
     return prefix, rest

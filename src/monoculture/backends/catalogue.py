@@ -53,4 +53,6 @@ def backends_available() -> list[dict]:
         {"prefix": "hf", "available": hf, "example": "hf:/path/to/checkpoint or hf:/path/to/model.gguf",
          "install": "pip install torch==2.13.0 'monoculture[hf]' (elsewhere, without a GPU: pip install torch "
                     "--index-url https://download.pytorch.org/whl/cpu, then pip install 'monoculture[hf]')"},
+        {"prefix": "fake", "available": True, "install": "",
+         "example": "fake:uniform, fake:constant or fake:human (simulated populations whose truth is known)"},
     ]

@@ -19,23 +19,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-baseline_app = typer.Typer(help="The human reference values, computed from the human data.", no_args_is_help=True)
 data_app = typer.Typer(help="The human data: fetch it from its public sources and verify it.", no_args_is_help=True)
-app.add_typer(baseline_app, name="baseline")
 app.add_typer(data_app, name="data")
 
 
 def _register_commands() -> None:
     # Each module adds its own commands; heavy imports stay inside the command functions so that
     # `monoculture --help` is fast.
-    from monoculture.cli import _baseline_colour, _baseline_concepts, _crp, _data, _models, _run
+    from monoculture.cli import _baseline, _crp, _data, _export, _models, _run
 
     _run.register(app)
+    _export.register(app)
     _crp.register(app)
     _models.register(app)
     _data.register(data_app)
-    _baseline_colour.register(baseline_app)
-    _baseline_concepts.register(baseline_app)
+    _baseline.register(app)
 
 
 _register_commands()

@@ -33,8 +33,8 @@ def register(app: typer.Typer) -> None:
         if burn_in + 1 >= sweeps:
             raise MonocultureError(f"--burn-in {burn_in} leaves no sweeps to average: use --burn-in below "
                                    f"{sweeps - 1} or more --sweeps")
-        from monoculture.metrics._crp import run_crp
-        from monoculture.reference._concepts import read_crp_input
+        from monoculture.metrics import run_crp
+        from monoculture.tasks.concepts import read_crp_input
 
         rows = []
         for index, (concept, data) in enumerate(read_crp_input(file).items()):

@@ -18,6 +18,7 @@ class ProgressObserver:
             console=console,
         )
         self._task = None
+        self.drawn = 0  # samples stored by this run
 
     def __enter__(self) -> ProgressObserver:
         self.progress.start()
@@ -40,6 +41,7 @@ class ProgressObserver:
 
     def sample_stored(self, record) -> None:
         """Advance the bar."""
+        self.drawn += 1
         self.progress.advance(self._task)
         task = self.progress.tasks[0]
         speed = task.finished_speed or task.speed

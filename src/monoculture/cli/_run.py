@@ -10,26 +10,34 @@ import typer
 _OUT = typer.Option("--out", "-o", help="Folder for samples.sqlite, summary.json and report.html.")
 
 
+def show_summary(summary, out: Path, console) -> None:
+    """The result tables and the alarms of a summary, on the terminal (user text escaped)."""
+    from rich.markup import escape
+
+    from monoculture.report import result_tables
+
+    console.print(*result_tables(summary))
+    for alarm in summary.alarms:
+        where = " · ".join(part for part in (alarm.model, alarm.condition, alarm.task) if part)
+        console.print(f"[bold red]alarm[/] ({alarm.kind}, {escape(where)}): {escape(alarm.message)}")
+    if summary.alarms:
+        console.print(f"the evidence for each alarm is in {escape(str(out))}/report.html (Sampling checks)")
+
+
 def _execute(study, out: Path) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    from monoculture._runner import run_study
+    import monoculture
     from monoculture.cli._progress import ProgressObserver
-    from monoculture.report import result_table
 
     console = Console(stderr=False)
     with ProgressObserver(console) as observer:
-        result = run_study(study, out, observer=observer)
-    console.print(*result_table(result.summary))
-    from rich.markup import escape
-
-    for alarm in result.summary["alarms"]:  # model specs and labels are the user's text: escape rich markup
-        where = " · ".join(str(alarm[key]) for key in ("model", "condition", "task") if alarm.get(key))
-        console.print(f"[bold red]alarm[/] ({alarm['kind']}, {escape(where)}): {escape(alarm['message'])}")
-    if result.summary["alarms"]:
-        console.print(f"the evidence for each alarm is in {out}/report.html (Sampling checks)")
-    console.print(f"drew {result.drawn} new samples ({result.planned} planned); wrote {out}/samples.sqlite, "
-                  f"{out}/summary.json and {out}/report.html")
+        summary = monoculture.run(study, out, observer=observer)
+    show_summary(summary, out, console)
+    shown = escape(str(out))
+    console.print(f"drew {observer.drawn} new samples ({summary.n_samples_planned} planned); wrote {shown}/samples.sqlite, "
+                  f"{shown}/summary.json and {shown}/report.html")
 
 
 def _words(value: Optional[str]) -> int | str | None:
@@ -52,9 +60,9 @@ def register(app: typer.Typer) -> None:
         words: Annotated[Optional[str], typer.Option(help="Override the number of colour words (or \"all\").")] = None,
     ) -> None:
         """Run a study file, or continue it where it stopped."""
-        from monoculture.study import load_study
+        import monoculture
 
-        _execute(load_study(study_file).with_size(individuals, _words(words)), out)
+        _execute(monoculture.load_study(study_file).with_size(individuals, _words(words)), out)
 
     @app.command()
     def demo(

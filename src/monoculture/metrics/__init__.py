@@ -3,6 +3,7 @@
 Importing this package is cheap: colour-science is imported only when a colour conversion runs.
 """
 
+from monoculture.metrics._choices import agreement, response_matrix
 from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
 from monoculture.metrics._crp import (
     CRPResult,
@@ -17,6 +18,8 @@ from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
 __all__ = [
+    "agreement",
+    "response_matrix",
     "CRPResult",
     "ColourAnswer",
     "SubsampledCRP",

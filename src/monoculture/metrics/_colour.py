@@ -1,6 +1,6 @@
 """Colour-task metrics: internal vs population ΔE over an unreduced population of answers.
 
-Definitions (PROTOCOL §3; Murthy, Ullman & Hu 2025, after Murthy, Griffiths & Hawkins 2022). For one
+Definitions (docs/methods.md, section 3; Murthy, Ullman & Hu 2025, after Murthy, Griffiths & Hawkins 2022). For one
 word, with the *complete* individuals (both replicates valid) put in a fixed order:
 
 * internal ΔE   = mean over individuals i of ΔE(answer1_i, answer2_i);
@@ -121,7 +121,7 @@ def colour_word_stats(answers: Iterable[ColourAnswer], *, delta_e: Literal["76",
 
     ΔE is CIE 1976 (``"76"``, the paper's) or CIEDE2000 (``"2000"``), on CIELAB under D65; every value is
     0 or more, and population above internal means individuals are consistent but differ from each other
-    (PROTOCOL §3). Words with fewer than 2 complete individuals get None for the population numbers.
+    (docs/methods.md, section 3). Words with fewer than 2 complete individuals get None for the population numbers.
     """
     pairs_by_word, *_ = _complete_pairs(answers)
     return _stats_by_word(pairs_by_word, _DELTA_E[delta_e], population_pairs)
@@ -176,14 +176,14 @@ def _means(words: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
 
 def summarize_colour(answers: Iterable[ColourAnswer], word_types: Mapping[str, str], *, n_bootstrap: int = 2000,
                      seed: int = 0, population_pairs: PopulationPairs = "upper") -> dict[str, Any]:
-    """The ColourBlock of ``docs/summary-schema.md`` (without ``mode``, ``swatches``, ``invalid_examples``).
+    """The numbers of a ColourResult (``docs/summary-schema.md``) without ``mode`` and ``swatches``.
 
     Means are over words that have a population ΔE (at least 2 complete individuals); the others are
     counted in ``n_words_excluded`` and listed with None. Intervals are 95% percentile bootstraps over
     words (``n_bootstrap`` draws from ``numpy.random.default_rng(seed)``). ΔE76 on CIELAB (D65) unless
     a key says otherwise; all ΔE values are 0 or more. Distance from the diagonal 0 means a homogeneous
     population (individuals indistinguishable from one shared distribution); humans score 15.88
-    (PROTOCOL §3, Murthy, Ullman & Hu 2025). ``word_types`` maps every answered word to its type.
+    (docs/methods.md, section 3, Murthy, Ullman & Hu 2025). ``word_types`` maps every answered word to its type.
     """
     answers = list(answers)
     pairs_by_word, n_samples, n_valid, individuals = _complete_pairs(answers)

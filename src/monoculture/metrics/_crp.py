@@ -1,7 +1,7 @@
 """Latent concepts from forced-choice answers: a Chinese-Restaurant-Process mixture, sampled by collapsed Gibbs.
 
 Source: Martí, Wu, Piantadosi & Kidd (2023) "Latent diversity in human concepts" and its re-use by Murthy,
-Ullman & Hu (2025); the model is PROTOCOL section 4. Individuals sit at tables (concepts). A table's
+Ullman & Hu (2025); the model is docs/methods.md, section 4. Individuals sit at tables (concepts). A table's
 likelihood is, for every question, a Beta(α, α)-Bernoulli marginal; the prior over partitions is a CRP with
 concentration 1 (log P = Σ_t log Γ(n_t) − log N!). The exact conditional for seating individual x, with x
 removed, at a table t of n_t members of whom y_tq answered 1 to question q is

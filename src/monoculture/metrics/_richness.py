@@ -1,7 +1,7 @@
 """How many concepts a population holds, estimated from one partition: bias-corrected Chao1 plus iChao1.
 
 Source: the formula of Martí et al. (2023) as coded in the published sampler
-(skmur/onefish-twofish ``concept-task/Chinese Restaurant Model/Model.py``) and written out in PROTOCOL
+(skmur/onefish-twofish ``concept-task/Chinese Restaurant Model/Model.py``) and written out in docs/methods.md
 section 4. With ``f_k`` the number of tables with exactly ``k`` members, ``K`` tables and ``N`` people::
 
     x     = f1² / (2 f2)          if f2 > 0 else f1 (f1 − 1) / 2

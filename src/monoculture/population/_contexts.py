@@ -12,7 +12,7 @@ import random
 from functools import lru_cache
 
 from monoculture.errors import DataError, StudyFileError
-from monoculture.reference._locate import data_file
+from monoculture.reference import data_file
 
 CONTEXT_KINDS = ("none", "random", "nonsense", "persona")
 _PROMPT_FILES = {

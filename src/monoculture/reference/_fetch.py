@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from monoculture._files import sha256_of, write_atomically
+from monoculture.files import sha256_of, write_atomically
 from monoculture.errors import DataError
 from monoculture.reference._derive import RECIPES
 from monoculture.reference._locate import data_root

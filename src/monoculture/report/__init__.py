@@ -1,4 +1,4 @@
-"""Reports: the HTML report and the terminal result tables, both rendered from ``summary.json`` alone.
+"""Reports: the HTML report and the terminal result tables, rendered from a Summary, and the outputs of a run.
 
 Imports are lazy so that ``monoculture --help`` does not pay for jinja2, rich or matplotlib.
 """
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._html import render_html
-    from ._summary import json_safe, summarize, write_outputs
-    from ._table import result_table
+    from ._outputs import write_outputs
+    from ._table import result_tables
 
-__all__ = ["json_safe", "render_html", "result_table", "summarize", "write_outputs"]
+__all__ = ["render_html", "result_tables", "write_outputs"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,12 +20,12 @@ def __getattr__(name: str) -> Any:
         from ._html import render_html
 
         return render_html
-    if name == "result_table":
-        from ._table import result_table
+    if name == "result_tables":
+        from ._table import result_tables
 
-        return result_table
-    if name in ("summarize", "write_outputs", "json_safe"):
-        from . import _summary
+        return result_tables
+    if name == "write_outputs":
+        from ._outputs import write_outputs
 
-        return getattr(_summary, name)
+        return write_outputs
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,4 +54,57 @@ MIGRATIONS: tuple[str, ...] = (
         result_json TEXT NOT NULL
     );
     """,
+    # 3: the settings a sample was drawn under join its identity (a changed study draws new samples instead of
+    # mixing them with old ones), every model version is kept and each sample names the version that drew it,
+    # and each run records what it planned. SQLite cannot change a UNIQUE constraint, so the samples table is
+    # rebuilt; samples of earlier stores get the settings "legacy" and model version NULL (unknown).
+    """
+    CREATE TABLE model_versions (
+        id INTEGER PRIMARY KEY,
+        spec TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        info_json TEXT NOT NULL,
+        first_run_id INTEGER REFERENCES runs(id),
+        UNIQUE (spec, fingerprint)
+    );
+    CREATE TABLE samples_v3 (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        condition TEXT NOT NULL,
+        task TEXT NOT NULL,
+        individual INTEGER NOT NULL,
+        item TEXT NOT NULL,
+        replicate INTEGER NOT NULL,
+        mode TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        target TEXT,
+        context TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        raw_output TEXT NOT NULL,
+        answer TEXT,
+        valid INTEGER NOT NULL,
+        invalid_reason TEXT,
+        seed INTEGER NOT NULL,
+        decoding_json TEXT NOT NULL,
+        finish_reason TEXT,
+        started_at REAL NOT NULL,
+        latency_s REAL NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        logprob REAL,
+        model_version INTEGER REFERENCES model_versions(id),
+        UNIQUE (model, condition, task, individual, item, replicate, mode, settings)
+    );
+    INSERT INTO samples_v3 (id, model, condition, task, individual, item, replicate, mode, settings, target, context,
+                            prompt, raw_output, answer, valid, invalid_reason, seed, decoding_json, finish_reason,
+                            started_at, latency_s, run_id, logprob, model_version)
+        SELECT id, model, condition, task, individual, item, replicate, mode, 'legacy', target, context, prompt,
+               raw_output, answer, valid, invalid_reason, seed, decoding_json, finish_reason, started_at, latency_s,
+               run_id, logprob, NULL FROM samples;
+    DROP TABLE samples;
+    ALTER TABLE samples_v3 RENAME TO samples;
+    CREATE INDEX samples_by_population ON samples (model, condition, task, mode, settings);
+    ALTER TABLE runs ADD COLUMN plan_json TEXT;
+    INSERT INTO model_versions (spec, fingerprint, info_json) SELECT spec, 'legacy', info_json FROM models;
+    DROP TABLE models;
+    """,
 )

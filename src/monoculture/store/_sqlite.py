@@ -1,7 +1,8 @@
-"""SQLite store: every sample appended as it arrives, read back raw (STYLE principle 11)."""
+"""SQLite store: every sample appended as it arrives, read back raw (docs/methods.md, section 9)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -9,14 +10,18 @@ from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from monoculture._identity import SampleKey
 from monoculture.errors import MonocultureError
+from monoculture.store._identity import KEY_COLUMNS, SampleKey
 from monoculture.store._schema import MIGRATIONS
+
+# What makes two loads of a model the same version: the weights, the backend and runtime that run them and the
+# defaults "temperature = default" resolves to. Not the concurrency: more slots do not change the model.
+VERSION_FIELDS = ("backend", "kind", "file", "sha256", "runtime", "default_decoding")
 
 
 @dataclass(frozen=True)
 class SampleRecord:
-    """One stored sample, exactly as it came."""
+    """One stored sample, exactly as it came; its first fields are its :class:`SampleKey`."""
 
     model: str
     condition: str
@@ -25,6 +30,7 @@ class SampleRecord:
     item: str
     replicate: int
     mode: str
+    settings: str
     target: str | None
     context: str
     prompt: str
@@ -39,19 +45,28 @@ class SampleRecord:
     latency_s: float
     run_id: int | None = None
     logprob: float | None = None  # of the raw output under its sampling distribution, if the backend said
+    model_version: int | None = None  # the model_versions row of the model that drew it (None: before schema 3)
 
     @property
     def key(self) -> SampleKey:
         """The sample's identity."""
-        return SampleKey(self.model, self.condition, self.task, self.individual, self.item, self.replicate, self.mode)
+        return SampleKey(*(getattr(self, name) for name in KEY_COLUMNS))
 
 
 _COLUMNS = [field.name for field in fields(SampleRecord)]
 _SQL_COLUMNS = ["decoding_json" if name == "decoding" else name for name in _COLUMNS]
+assert tuple(_COLUMNS[: len(KEY_COLUMNS)]) == KEY_COLUMNS, "a SampleRecord starts with its SampleKey"
+_KEY_MATCH = " AND ".join(f"{column} = ?" for column in KEY_COLUMNS)
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def version_fingerprint(info: dict) -> str:
+    """What identifies a model version (see :data:`VERSION_FIELDS`), hashed."""
+    payload = json.dumps({name: info.get(name) for name in VERSION_FIELDS}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 class Store:
@@ -99,11 +114,12 @@ class Store:
         self.close()
 
     # runs and models -------------------------------------------------------------------------------
-    def start_run(self, study: dict, environment: dict) -> int:
-        """Record a run's start; returns its id."""
+    def start_run(self, study: dict, environment: dict, plan: dict | None = None) -> int:
+        """Record a run's start with what it plans to draw; returns its id."""
         cursor = self._db.execute(
-            "INSERT INTO runs (started_at, study_json, environment_json) VALUES (?, ?, ?)",
-            (_now(), json.dumps(study, sort_keys=True), json.dumps(environment, sort_keys=True)),
+            "INSERT INTO runs (started_at, study_json, environment_json, plan_json) VALUES (?, ?, ?, ?)",
+            (_now(), json.dumps(study, sort_keys=True), json.dumps(environment, sort_keys=True),
+             None if plan is None else json.dumps(plan, sort_keys=True)),
         )
         return int(cursor.lastrowid)
 
@@ -117,15 +133,25 @@ class Store:
                                     (run_id,)).fetchone()[0])
 
     def runs(self) -> list[dict]:
-        """Every run, oldest first, with its study and environment."""
-        rows = self._db.execute("SELECT id, started_at, finished_at, study_json, environment_json FROM runs ORDER BY id")
+        """Every run, oldest first, with its study, environment and plan (``None`` before schema 3)."""
+        rows = self._db.execute("SELECT id, started_at, finished_at, study_json, environment_json, plan_json "
+                                "FROM runs ORDER BY id")
         return [{"id": r[0], "started_at": r[1], "finished_at": r[2], "study": json.loads(r[3]),
-                 "environment": json.loads(r[4])} for r in rows]
+                 "environment": json.loads(r[4]), "plan": None if r[5] is None else json.loads(r[5])} for r in rows]
 
-    def put_model(self, spec: str, info: dict) -> None:
-        """Record what a run knows about a model (file, hash, kind, defaults)."""
-        self._db.execute("INSERT OR REPLACE INTO models (spec, info_json) VALUES (?, ?)",
-                         (spec, json.dumps(info, sort_keys=True)))
+    def put_model_version(self, spec: str, info: dict, run_id: int | None = None) -> int:
+        """Record a loaded model; returns the id of its version (a new one when the weights or runtime changed)."""
+        fingerprint = version_fingerprint(info)
+        self._db.execute("INSERT OR IGNORE INTO model_versions (spec, fingerprint, info_json, first_run_id) "
+                         "VALUES (?, ?, ?, ?)", (spec, fingerprint, json.dumps(info, sort_keys=True), run_id))
+        row = self._db.execute("SELECT id FROM model_versions WHERE spec = ? AND fingerprint = ?",
+                               (spec, fingerprint)).fetchone()
+        return int(row[0])
+
+    def model_versions(self) -> dict[int, dict]:
+        """Every recorded model version by id: ``{"spec": ..., "info": {...}}``, oldest first."""
+        rows = self._db.execute("SELECT id, spec, info_json FROM model_versions ORDER BY id")
+        return {int(i): {"spec": spec, "info": json.loads(info)} for i, spec, info in rows}
 
     def put_probe(self, run_id: int, model: str, result: dict) -> None:
         """Record the sampling probe a run made of a model before sampling it."""
@@ -136,10 +162,6 @@ class Store:
         """The latest sampling probe of every model."""
         rows = self._db.execute("SELECT model, result_json FROM probes ORDER BY id")
         return {model: json.loads(result) for model, result in rows}
-
-    def models(self) -> dict[str, dict]:
-        """Every recorded model's information, by spec."""
-        return {spec: json.loads(info) for spec, info in self._db.execute("SELECT spec, info_json FROM models")}
 
     # samples ---------------------------------------------------------------------------------------
     def add(self, record: SampleRecord) -> bool:
@@ -154,37 +176,29 @@ class Store:
 
     def existing_keys(self, model: str | None = None) -> set[SampleKey]:
         """The identities already stored (for one model, or all)."""
-        sql = "SELECT model, condition, task, individual, item, replicate, mode FROM samples"
+        sql = f"SELECT {', '.join(KEY_COLUMNS)} FROM samples"
         rows = self._db.execute(sql + " WHERE model = ?", (model,)) if model else self._db.execute(sql)
         return {SampleKey(*row) for row in rows}
 
     def has(self, key: SampleKey) -> bool:
         """Whether a sample with this identity is stored (perhaps by another run writing to the same store)."""
-        row = self._db.execute(
-            "SELECT 1 FROM samples WHERE model = ? AND condition = ? AND task = ? AND individual = ? AND item = ?"
-            " AND replicate = ? AND mode = ?", astuple(key)).fetchone()
-        return row is not None
+        return self._db.execute(f"SELECT 1 FROM samples WHERE {_KEY_MATCH}", astuple(key)).fetchone() is not None
 
-    def samples(self, *, model: str | None = None, condition: str | None = None,
-                task: str | None = None) -> Iterator[SampleRecord]:
-        """Stored samples in the order they arrived, optionally for one population."""
-        clauses, params = [], []
-        for column, value in (("model", model), ("condition", condition), ("task", task)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._db.execute(f"SELECT {', '.join(_SQL_COLUMNS)} FROM samples{where} ORDER BY id", params)
+    def samples(self, **where: str | None) -> Iterator[SampleRecord]:
+        """Stored samples in the order they arrived, optionally only those whose key columns have given values
+        (``model=``, ``condition=``, ``task=``, ``mode=``, ``settings=``)."""
+        unknown = set(where) - set(KEY_COLUMNS)
+        if unknown:
+            raise TypeError(f"samples() filters on key columns only, not {sorted(unknown)}")
+        clauses = [(column, value) for column, value in where.items() if value is not None]
+        sql_where = f" WHERE {' AND '.join(f'{column} = ?' for column, _ in clauses)}" if clauses else ""
+        rows = self._db.execute(f"SELECT {', '.join(_SQL_COLUMNS)} FROM samples{sql_where} ORDER BY id",
+                                [value for _, value in clauses])
         for row in rows:
             data = dict(zip(_COLUMNS, row))
             data["decoding"] = json.loads(data["decoding"])
             data["valid"] = bool(data["valid"])
             yield SampleRecord(**data)
-
-    def populations(self) -> list[tuple[str, str, str]]:
-        """The (model, condition, task) populations present, in order of first arrival."""
-        rows = self._db.execute("SELECT model, condition, task FROM samples GROUP BY model, condition, task ORDER BY MIN(id)")
-        return [tuple(row) for row in rows]
 
     def count(self) -> int:
         """How many samples are stored."""

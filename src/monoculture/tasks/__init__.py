@@ -1,47 +1,44 @@
-"""Behavioural tasks: what individuals are asked and how their answers are read."""
+"""Behavioural tasks: one package per task (``colour``, ``concepts``), one contract, one registry.
 
-from monoculture.tasks._base import ParsedAnswer, Prompt, Task
-from monoculture.tasks._colour import COLOUR_PROMPT, ColourTask, parse_hex
-from monoculture.tasks._concepts import (
-    ANIMALS,
-    CATEGORIES,
-    POLITICIANS,
-    PROMPT_VERSIONS,
-    TARGETS,
-    ConceptAnswer,
-    ConceptTask,
-    assign_targets,
-    category_of,
-    concept_prompt,
-    order_consistency,
-    pair_items,
-    response_vectors,
-    summarize_concepts,
+See :class:`Task` for the contract and ``_registry`` for how a plugin adds a task.
+"""
+
+from monoculture.tasks._contract import (
+    ParsedAnswer,
+    PopulationPlan,
+    Prompt,
+    ResultRow,
+    Simulated,
+    Task,
+    TaskResult,
+    TaskSpec,
+    gbnf_literal,
+    model_calls,
+    quoted,
+    require_distinct,
 )
+from monoculture.tasks._refusal import looks_like_refusal
+from monoculture.tasks._registry import ENTRY_POINT_GROUP, task_type, task_types
 from monoculture.tasks._render import CONTEXT_PLACEMENTS, RenderedPrompt, render
 
 __all__ = [
-    "ANIMALS",
-    "CATEGORIES",
-    "COLOUR_PROMPT",
     "CONTEXT_PLACEMENTS",
-    "POLITICIANS",
-    "PROMPT_VERSIONS",
-    "TARGETS",
-    "ColourTask",
-    "ConceptAnswer",
-    "ConceptTask",
+    "ENTRY_POINT_GROUP",
     "ParsedAnswer",
+    "PopulationPlan",
     "Prompt",
     "RenderedPrompt",
+    "ResultRow",
+    "Simulated",
     "Task",
-    "assign_targets",
-    "category_of",
-    "concept_prompt",
-    "order_consistency",
-    "pair_items",
-    "parse_hex",
+    "TaskResult",
+    "TaskSpec",
+    "gbnf_literal",
+    "looks_like_refusal",
+    "model_calls",
+    "quoted",
+    "require_distinct",
     "render",
-    "response_vectors",
-    "summarize_concepts",
+    "task_type",
+    "task_types",
 ]

@@ -1,4 +1,4 @@
-"""How a context and a task prompt become what a model is sent (PROTOCOL section 2).
+"""How a context and a task prompt become what a model is sent (docs/methods.md, section 2).
 
 Base models get a plain completion prompt; chat models get messages that the backend puts through the
 model's own chat template, with the context prepended to the user message or sent as a system message.

@@ -4,7 +4,7 @@ Human reference: Martí et al. (2023)'s CRP chains on the human similarity judgm
 (``marti2023-latent-diversity-crp/ChainResults.csv``: 20 concepts x 3 chains x iterations 1-499, 101-111
 people each). The raw human answers are not available, so the reference is computed from the chains:
 P(multiple concepts) at sweep 499, mean of 3 chains, is 0.559 for animals and 0.783 for politicians; the
-post-burn-in means (iterations 101-499) are 0.568 and 0.780 (PROTOCOL section 4).
+post-burn-in means (iterations 101-499) are 0.568 and 0.780 (docs/methods.md, section 4).
 
 Published model inputs: ``*-forCRP.csv`` (Concept, ID, Question, ChoiceNumber) of Murthy, Ullman & Hu (2025).
 """
@@ -12,7 +12,7 @@ Published model inputs: ``*-forCRP.csv`` (Concept, ID, Question, ChoiceNumber) o
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from monoculture.errors import DataError
-from monoculture.reference._locate import data_file
-from monoculture.tasks._concepts import CATEGORIES, TARGETS, category_of
+from monoculture.reference import data_file
+from monoculture.tasks.concepts._items import CATEGORIES, TARGETS, category_of
 
 __all__ = [
     "CHAIN_RESULTS",
@@ -141,8 +141,8 @@ def human_concept_chains() -> dict[str, HumanConceptChains]:
     return chains
 
 
-def human_concept_block() -> dict[str, Any]:
-    """The human ConceptBlock (``docs/summary-schema.md``), computed from the published chains.
+def human_concept_block(targets: Sequence[str] | None = None) -> dict[str, Any]:
+    """The humans' concept numbers on ``targets`` (default: all 20), computed from the published chains.
 
     ``p_multiple_concepts``, ``tables`` and ``richness`` (S_Chao1) are post-burn-in posterior means, as for
     models; ``p_multiple_concepts_sweep499`` and ``tables_sweep499`` are the paper's single-sweep values
@@ -170,12 +170,14 @@ def human_concept_block() -> dict[str, Any]:
             "n_complete": people,
         }
 
-    overall = block(list(TARGETS))
+    chosen = [target for target in TARGETS if targets is None or target in targets]
+    overall = block(chosen)
     return overall | {
         "valid_fraction": None,
         "order_consistency": None,
-        "by_category": {category: block(list(members)) for category, members in CATEGORIES.items()},
-        "by_target": {target: {"category": category_of(target), **block([target])} for target in TARGETS},
+        "by_category": {category: block([t for t in chosen if t in members])
+                        for category, members in CATEGORIES.items() if any(t in members for t in chosen)},
+        "by_target": {target: {"category": category_of(target), **block([target])} for target in chosen},
     }
 
 

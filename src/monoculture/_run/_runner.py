@@ -9,16 +9,30 @@ import platform
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from monoculture._plan import PlannedSample, plan
-from monoculture._probe import probe_sampling
-from monoculture.backends import Decoding, GenerationRequest, Job, Model, ModelInfo, ModelOptions, Outcome, load_backend
-from monoculture.errors import MonocultureError
+if TYPE_CHECKING:
+    from monoculture.analysis import Summary
+
+from monoculture._run._plan import PlannedSample, plan, plan_record
+from monoculture._run._probe import probe_sampling
+from monoculture.backends import (
+    Asked,
+    Backend,
+    Decoding,
+    GenerationRequest,
+    Job,
+    Model,
+    ModelInfo,
+    ModelOptions,
+    Outcome,
+    load_backend,
+)
+from monoculture.errors import ModelSpecError, MonocultureError
 from monoculture.population import Condition
 from monoculture.store import SampleRecord, Store
 from monoculture.study import ModelEntry, Study
-from monoculture.tasks import render
+from monoculture.tasks import Task, render
 
 # Requests per second measured here (2 cores, 8 slots, persona and none prompts); used only to state the
 # expected duration up front.
@@ -29,6 +43,7 @@ _KNOWN_RATES = {
     ("embedded:smollm2-135m-instruct", "exact"): 8.0,
 }
 _FALLBACK_RATE = 4.0
+_FAKE_RATE = 2000.0  # fake: models answer instantly; the store's writes set the pace
 
 
 class RunObserver(Protocol):
@@ -41,12 +56,12 @@ class RunObserver(Protocol):
 
 @dataclass(frozen=True)
 class RunResult:
-    """Where a run wrote its outputs and how many samples it drew."""
+    """Where a run wrote its outputs, how many samples it drew, and the summary it wrote."""
 
     out_dir: Path
     planned: int
     drawn: int
-    summary: dict
+    summary: Summary
 
 
 def resolve_decoding(info: ModelInfo, condition: Condition, study: Study, max_tokens: int) -> Decoding:
@@ -94,7 +109,8 @@ def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float:
         for sample in samples:
             if sample.key.mode != "exact":
                 counts[sample.key.mode] = counts.get(sample.key.mode, 0) + 1
-        seconds += sum(count / _KNOWN_RATES.get((spec, mode), _FALLBACK_RATE) for mode, count in counts.items())
+        fallback = _FAKE_RATE if spec.startswith("fake:") else _FALLBACK_RATE
+        seconds += sum(count / _KNOWN_RATES.get((spec, mode), fallback) for mode, count in counts.items())
     return seconds
 
 
@@ -118,10 +134,10 @@ def draw(distribution: dict[str, float], seed: int) -> str:
 class _Sampler:
     """Turns planned samples into jobs and outcomes into stored records, for one model."""
 
-    def __init__(self, study: Study, entry: ModelEntry, model: Model, store: Store, run_id: int,
+    def __init__(self, study: Study, entry: ModelEntry, model: Model, store: Store, run_id: int, model_version: int,
                  observer: RunObserver | None) -> None:
         self.study, self.entry, self.model, self.store = study, entry, model, store
-        self.run_id, self.observer = run_id, observer
+        self.run_id, self.model_version, self.observer = run_id, model_version, observer
         self._planned: dict = {}
         self.drawn = 0
 
@@ -134,13 +150,14 @@ class _Sampler:
         mode = sample.key.mode
         grammar = sample.task.grammar(sample.prompt) if mode in ("constrained", "exact") else None
         request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
-                                    messages=rendered.messages, grammar=grammar)
+                                    messages=rendered.messages, grammar=grammar,
+                                    asked=Asked(sample.task, sample.prompt))
         return request, rendered.as_sent()
 
     def job(self, sample: PlannedSample) -> Job:
         request, prompt_as_sent = self.request(sample)
         self._planned[sample.key] = (sample, prompt_as_sent)
-        return Job(sample.key, request, sample.prompt.choices if sample.key.mode == "exact" else None)
+        return Job(sample.key, request, sample.task.answer_set(sample.prompt) if sample.key.mode == "exact" else None)
 
     def store_outcome(self, outcome: Outcome) -> None:
         sample, prompt_as_sent = self._planned.pop(outcome.job.key)
@@ -157,17 +174,19 @@ class _Sampler:
         key = sample.key
         record = SampleRecord(
             model=key.model, condition=key.condition, task=key.task, individual=key.individual, item=key.item,
-            replicate=key.replicate, mode=key.mode, target=sample.individual.target, context=sample.individual.context,
+            replicate=key.replicate, mode=key.mode, settings=key.settings, target=sample.individual.target,
+            context=sample.individual.context,
             prompt=prompt_as_sent, raw_output=raw_output, answer=parsed.value, valid=parsed.valid,
             invalid_reason=parsed.reason, seed=outcome.job.request.seed, decoding=outcome.job.request.decoding.as_dict(),
             finish_reason=finish_reason, started_at=outcome.started_at,
             latency_s=outcome.latency_s, run_id=self.run_id,
             logprob=outcome.generation.logprob if outcome.generation is not None else None,
+            model_version=self.model_version,
         )
-        if self.store.add(record):
+        if self.store.add(record):  # False: another run writing to this store stored it first
             self.drawn += 1
-        if self.observer:
-            self.observer.sample_stored(record)
+            if self.observer:
+                self.observer.sample_stored(record)
 
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
@@ -175,10 +194,11 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
     backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel, api_key_env=entry.api_key_env))
     model = Model(backend)
     try:
-        store.put_model(entry.spec, asdict(model.info))
+        check_capabilities(backend, todo)
+        version = store.put_model_version(entry.spec, asdict(model.info), run_id)
         if observer:
             observer.model_started(model.info, len(todo))
-        sampler = _Sampler(study, entry, model, store, run_id, observer)
+        sampler = _Sampler(study, entry, model, store, run_id, version, observer)
         store.put_probe(run_id, entry.spec, await probe_sampling(model, sampler.request(todo[0])[0]))
         # Checked again just before each request: another run writing to the same store may have drawn it.
         jobs = (sampler.job(sample) for sample in todo if not store.has(sample.key))
@@ -188,6 +208,21 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         await model.aclose()
 
 
+def check_capabilities(backend: Backend, todo: list[PlannedSample]) -> None:
+    """Refuse, before the first sample, a mode the task or the backend cannot serve."""
+    checked: set[tuple[str, str]] = set()
+    for sample in todo:
+        task, mode = sample.task, sample.key.mode
+        if (task.name, mode) in checked:
+            continue
+        checked.add((task.name, mode))
+        if mode in ("constrained", "exact") and task.grammar(sample.prompt) is None:
+            raise ModelSpecError(f"the {task.name} task has no grammar, so it has no {mode} mode: use mode = \"free\"")
+        if mode == "exact" and task.answer_set(sample.prompt) is None:
+            raise ModelSpecError(f"the {task.name} task has no closed answer set, so it has no exact mode")
+        backend.check_task(task, mode)
+
+
 def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None = None) -> RunResult:
     """Run (or continue) a study into ``out_dir`` and write ``samples.sqlite``, ``summary.json`` and ``report.html``.
 
@@ -195,7 +230,8 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plans = {entry.spec: plan(study, entry.spec) for entry in study.models}  # validates data before loading models
+    tasks: list[Task] = study.tasks()  # bound once: the colour task chooses its words once
+    plans = {entry.spec: plan(study, entry, tasks=tasks) for entry in study.models}  # checks data before loading
     with Store(out / "samples.sqlite") as store:
         todo: dict[str, list[PlannedSample]] = {}
         for spec, samples in plans.items():
@@ -205,13 +241,13 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
             observer.planned(total, sum(remaining.values()), _expected_seconds(todo))
-        run_id = store.start_run(study.model_dump(mode="json"), environment())
+        run_id = store.start_run(study.model_dump(mode="json"), environment(), plan_record(study, plans))
         # Another run writing to this store works through the same list: take it in another order (each run
         # skips what the other has stored).
         others = store.unfinished_runs_before(run_id)
         todo = {spec: _ordered_for(samples, others) for spec, samples in todo.items()}
         drawn = 0
-        from monoculture.report import write_outputs
+        from monoculture.report import write_outputs  # lazy: jinja2 and matplotlib load only when writing
 
         try:
             for entry in study.models:

@@ -1,0 +1,7 @@
+"""Running a study: what it draws (the plan), the sampling probe, and the runner that stores every sample."""
+
+from monoculture._run._plan import PlannedSample, plan, plan_record, sample_settings
+from monoculture._run._runner import RunObserver, RunResult, draw, environment, run_study
+
+__all__ = ["PlannedSample", "RunObserver", "RunResult", "draw", "environment", "plan", "plan_record",
+           "run_study", "sample_settings"]

@@ -1,0 +1,196 @@
+"""The summary's types: frozen pydantic models, serialised to ``summary.json`` (docs/summary-schema.md).
+
+A task's numbers are its own :class:`~monoculture.tasks.TaskResult` subclass; everything around them
+(accounting, sampling checks, alarms, provenance) is the same for every task and typed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SerializeAsAny
+
+from monoculture.tasks import TaskResult
+
+
+class Frozen(BaseModel):
+    """A summary part: unknown keys are errors, nothing changes after it is made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Example(Frozen):
+    """One invalid answer, as the model wrote it (cut to 300 characters)."""
+
+    individual: int
+    item: str
+    replicate: int
+    output: str
+    reason: str | None
+
+
+class Accounting(Frozen):
+    """What one population's estimate rests on, for one elicitation mode."""
+
+    planned: int
+    stored: int
+    missing: int
+    valid: int
+    valid_fraction: float | None
+    refusals: int
+    parse_failures: int
+    refusal_examples: list[Example]
+    parse_failure_examples: list[Example]
+    model_calls: int  # one per sample; one per distinct prompt in exact mode
+
+
+class Repeat(Frozen):
+    """A text drawn more than once from one request, with the probability the model gave it."""
+
+    output: str
+    count: int
+    draws: int
+    model_probability: float
+
+
+class Repeats(Frozen):
+    """Identical draws of one request against what the draws' own probabilities expect."""
+
+    checked: bool
+    reason: str | None = None  # why not checked
+    groups: int | None = None
+    draws: int | None = None
+    identical_pairs: int | None = None
+    expected_identical_pairs: float | None = None
+    ratio: float | None = None
+    alarm: bool = False
+    most_unlikely_repeats: list[Repeat] = []
+
+
+AlarmKind = Literal["probe", "repeats", "shortfall", "mixed_versions"]
+
+
+class Alarm(Frozen):
+    """A reason not to trust a number, with its evidence."""
+
+    kind: AlarmKind
+    model: str
+    condition: str | None
+    task: str | None
+    message: str
+    evidence: dict[str, Any]
+
+
+class ProbeCheck(Frozen):
+    """One check of the sampling probe."""
+
+    name: str
+    passed: bool
+    alarm: str
+    texts: list[str]
+
+
+class Probe(Frozen):
+    """The sampling probe a run made of a model before sampling it."""
+
+    requests: int
+    temperature: float
+    max_tokens: int
+    checks: list[ProbeCheck]
+
+
+class DataProvenance(Frozen):
+    """The human data a run used: its folder, each file's sha256, and what did not match the manifest."""
+
+    root: str
+    sha256: dict[str, str]
+    problems: list[str]
+
+
+class Environment(Frozen):
+    """Library versions and data checksums of the run, so that it can be reproduced."""
+
+    monoculture: str | None = None
+    python: str | None = None
+    platform: str | None = None
+    libraries: dict[str, str | None] = {}
+    data: DataProvenance | None = None
+
+
+class ModelRecord(Frozen):
+    """What a run recorded about one version of a model (``version`` is its id in the store)."""
+
+    version: int
+    spec: str
+    kind: str
+    backend: str
+    file: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    licence: str | None = None
+    runtime: str | None = None
+    default_decoding: dict[str, float | int] = {}
+    max_concurrency: int = 1
+
+
+class TaskPopulation(Frozen):
+    """One task in one model × condition: the task's result, and per sampled mode what it rests on."""
+
+    result: SerializeAsAny[TaskResult]
+    settings: str  # the settings hash of the samples it rests on
+    accounting: dict[str, Accounting]
+    repeats: dict[str, Repeats]
+    model_versions: list[int]  # the model versions that drew its samples (more than one raises an alarm)
+
+
+class Cell(Frozen):
+    """One model × condition: its resolved decoding and each task's population."""
+
+    model: str
+    condition: str
+    kind: str | None
+    context: str
+    temperature: float | None
+    decoding: dict[str, float | int]
+    tasks: dict[str, TaskPopulation]
+
+
+class Summary(Frozen):
+    """Everything a run measured, recomputed from the store alone."""
+
+    monoculture_version: str
+    created: str
+    study: dict[str, Any]
+    environment: Environment
+    n_samples_planned: int
+    n_samples_stored: int
+    # Stored samples this summary does not use: drawn under other settings, or beyond the study's size.
+    n_samples_not_in_study: int
+    alarms: list[Alarm]
+    probes: dict[str, Probe]
+    model_info: dict[str, ModelRecord]  # the latest version of each model that drew a sample of this study
+    model_versions: list[ModelRecord]  # every version that drew a sample of this study
+    models: dict[str, dict[str, Cell]]  # model spec -> condition label -> cell
+    human: dict[str, SerializeAsAny[TaskResult]]  # task -> the people's result on the study's items
+
+    def cells(self) -> list[Cell]:
+        """Every model × condition, in study order."""
+        return [cell for conditions in self.models.values() for cell in conditions.values()]
+
+    def to_json(self) -> str:
+        """``summary.json``: NaN and infinity as null."""
+        import json
+
+        return json.dumps(_json_safe(self.model_dump(mode="json")), indent=2, allow_nan=False)
+
+
+def _json_safe(value: object) -> object:
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

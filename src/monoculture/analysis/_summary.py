@@ -1,0 +1,108 @@
+"""The store to a :class:`Summary`: every number recomputed from the stored samples alone.
+
+The latest run's study and plan say which samples belong to the summary: per population its settings and
+its planned count, per task its population size and items. Samples drawn under other settings, or beyond the
+study's size, stay in the store and out of every estimate (``n_samples_not_in_study`` counts them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from monoculture.analysis._checks import accounting, mixed_version_alarm, population_alarms, probe_alarms, repeats_check
+from monoculture.analysis._models import Alarm, Cell, Environment, ModelRecord, Probe, Summary, TaskPopulation
+from monoculture.errors import MonocultureError
+from monoculture.store import SampleRecord, Store
+from monoculture.study import Study, parse_study
+from monoculture.tasks import Task
+
+
+def _population_samples(store: Store, population: dict, individuals: int, items: frozenset[str]) -> list[SampleRecord]:
+    where = {name: population[name] for name in ("model", "condition", "task", "mode", "settings")}
+    return [s for s in store.samples(**where) if s.individual < individuals and s.item in items]
+
+
+def _task_population(task: Task, populations: list[dict], samples: dict[str, list[SampleRecord]]) -> TaskPopulation:
+    versions = Counter(s.model_version for mode_samples in samples.values() for s in mode_samples)
+    return TaskPopulation(
+        result=task.summarize(samples), settings=populations[0]["settings"],
+        accounting={p["mode"]: accounting(samples[p["mode"]], p["planned"]) for p in populations},
+        repeats={p["mode"]: repeats_check(samples[p["mode"]]) for p in populations},
+        model_versions=sorted(v for v in versions if v is not None))
+
+
+def summarize(store: Store) -> Summary:
+    """The summary of the store's latest study, recomputed from its samples."""
+    from monoculture import __version__
+
+    runs = store.runs()
+    if not runs:
+        raise MonocultureError(f"{store.path} holds no run: run a study into its folder first")
+    latest = runs[-1]
+    if latest["plan"] is None:
+        raise MonocultureError(f"{store.path} was written by monoculture before 0.2, which did not record its plan: "
+                               "run the study again (into a new folder to keep the two apart)")
+    study: Study = parse_study(latest["study"], source="stored study")
+    tasks = {task.name: task for task in study.tasks()}
+    sizes = latest["plan"]["tasks"]
+    versions = {number: ModelRecord(version=number, spec=v["spec"], **{k: x for k, x in v["info"].items() if k != "spec"})
+                for number, v in store.model_versions().items()}
+    by_cell: dict[tuple[str, str, str], list[dict]] = {}
+    for population in latest["plan"]["populations"]:
+        by_cell.setdefault((population["model"], population["condition"], population["task"]), []).append(population)
+
+    models: dict[str, dict[str, Cell]] = {}
+    alarms: list[Alarm] = []
+    used_versions: set[int] = set()
+    n_used = 0
+    for entry in study.models:
+        cells: dict[str, Cell] = {}
+        for condition_entry in study.conditions:
+            label = condition_entry.condition().label
+            task_populations: dict[str, TaskPopulation] = {}
+            first: SampleRecord | None = None
+            for name, task in tasks.items():
+                populations = sorted(by_cell.get((entry.spec, label, name), []),
+                                     key=lambda p: task.modes.index(p["mode"]) if p["mode"] in task.modes else 99)
+                if not populations:
+                    continue
+                size = sizes[name]
+                items = frozenset(size["items"])
+                samples = {p["mode"]: _population_samples(store, p, size["individuals"], items) for p in populations}
+                n_used += sum(map(len, samples.values()))
+                first = first or next((s for mode in samples.values() for s in mode), None)
+                population = _task_population(task, populations, samples)
+                task_populations[name] = population
+                used_versions.update(population.model_versions)
+                for mode, counts in population.accounting.items():
+                    alarms += population_alarms(entry.spec, label, name, counts, population.repeats[mode])
+                alarms += mixed_version_alarm(entry.spec, label, name, Counter(
+                    s.model_version for mode_samples in samples.values() for s in mode_samples))
+            version = versions.get(first.model_version) if first and first.model_version is not None else None
+            decoding = {k: v for k, v in first.decoding.items() if k != "max_tokens"} if first else {}
+            cells[label] = Cell(model=entry.spec, condition=label, kind=version.kind if version else entry.kind,
+                                context=condition_entry.context, temperature=decoding.get("temperature"),
+                                decoding=decoding, tasks=task_populations)
+        models[entry.spec] = cells
+
+    probes = {spec: Probe.model_validate(probe) for spec, probe in store.probes().items() if spec in models}
+    for spec, probe in probes.items():
+        alarms += probe_alarms(spec, probe)
+    used = [versions[number] for number in sorted(used_versions) if number in versions]
+    n_stored = store.count()
+    return Summary(
+        monoculture_version=__version__,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        study=latest["study"],
+        environment=Environment.model_validate(latest["environment"]),
+        n_samples_planned=sum(p["planned"] for p in latest["plan"]["populations"]),
+        n_samples_stored=n_used,
+        n_samples_not_in_study=n_stored - n_used,
+        alarms=alarms,
+        probes=probes,
+        model_info={record.spec: record for record in used},  # later versions overwrite earlier ones
+        model_versions=used,
+        models=models,
+        human={name: human for name, task in tasks.items() if (human := task.human()) is not None},
+    )
