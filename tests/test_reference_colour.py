@@ -95,10 +95,24 @@ def test_csv_without_a_needed_column_is_a_one_line_data_error(tmp_path, monkeypa
     # drop the response_b column (the 8th) from every line
     path.write_text("\n".join(",".join(line.split(",")[:7] + line.split(",")[8:]) for line in lines) + "\n")
     monkeypatch.setenv("MONOCULTURE_DATA", str(root))
+    with pytest.raises(DataError, match="does not match its recorded sha256"):
+        human_colour_answers()  # an edited file is refused before it is read
+    monkeypatch.setenv("MONOCULTURE_UNVERIFIED_DATA", "1")  # the user's own data: read, and checked for columns
     with pytest.raises(DataError) as raised:
         human_colour_answers()
     message = str(raised.value)
     assert "response_b" in message and "\n" not in message and "monoculture data fetch" in message
+
+
+def test_undecodable_human_data_is_a_one_line_data_error(tmp_path, monkeypatch):
+    root = _copy_data(tmp_path)
+    path = root / ANSWERS
+    path.write_bytes(path.read_bytes().replace(b"lemon", b"lem\xff\xfen", 1))
+    monkeypatch.setenv("MONOCULTURE_DATA", str(root))
+    monkeypatch.setenv("MONOCULTURE_UNVERIFIED_DATA", "1")
+    with pytest.raises(DataError, match="is not UTF-8 text") as raised:
+        human_colour_answers()
+    assert "\n" not in str(raised.value)
 
 
 def test_missing_word_list_is_a_data_error_naming_the_fix(tmp_path, monkeypatch):

@@ -13,8 +13,13 @@ Two kinds of failure exist:
     ├── StudyFileError          exit 3   study file unreadable, unknown keys, wrong types, impossible values
     ├── ModelSpecError          exit 4   unknown model spec or backend
     ├── ModelUnavailableError   exit 4   weights missing or corrupt, optional backend not installed
-    ├── DataError               exit 5   human data missing, corrupt or malformed
-    └── BackendError            exit 6   a model server failed (unreachable, bad key, gave up after retries)
+    ├── DataError               exit 5   human data missing, corrupt, changed or malformed
+    ├── BackendError            exit 6   a model server failed (unreachable, bad key, gave up after retries)
+    ├── StoreError              exit 7   the sample store is damaged, foreign, busy with another study or full
+    └── OutputError             exit 8   the output folder cannot be written (a file, read-only, disk full)
+
+    Interrupted (a BaseException, like KeyboardInterrupt)
+                                exit 130 on Ctrl-C (SIGINT), 143 on SIGTERM: what was stored is kept
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ __all__ = [
     "ModelSpecError",
     "ModelUnavailableError",
     "MonocultureError",
+    "OutputError",
+    "StoreError",
     "StudyFileError",
+    "Interrupted",
 ]
 
 
@@ -63,3 +71,28 @@ class BackendError(MonocultureError):
     """A model backend failed in a way retrying did not fix."""
 
     exit_code = 6
+
+
+class StoreError(MonocultureError):
+    """The sample store cannot be used: damaged, not a monoculture store, in use by another study, or full."""
+
+    exit_code = 7
+
+
+class OutputError(MonocultureError):
+    """The output folder or one of its files cannot be written."""
+
+    exit_code = 8
+
+
+class Interrupted(BaseException):  # noqa: N818 - named as the user sees it, like KeyboardInterrupt
+    """The run was stopped by a signal (Ctrl-C or SIGTERM); everything stored so far is kept.
+
+    A BaseException, so that no ``except Exception`` on the way swallows it, and not a KeyboardInterrupt,
+    which the command-line framework would turn into a silent return value.
+    """
+
+    def __init__(self, signal_name: str, exit_code: int) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.exit_code = exit_code

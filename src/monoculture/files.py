@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+
+_PART = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[^.]+\.part$")
 
 
 def sha256_of(path: Path) -> str:
@@ -22,7 +26,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     file or the new one, never half of one (two runs may finish into one folder at the same time)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    # The writer's process id is in the name, so a later run can tell a killed writer's leftover from a live one's.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -34,3 +39,37 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine with this id is running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_parts(folder: Path, started: float | None = None) -> list[Path]:
+    """Delete the temporary files of :func:`write_atomically` that a killed writer left in ``folder``.
+
+    A file goes only if its writer's process is gone, or (a name without a process id, from an earlier
+    version) if it is older than ``started``, the start of the run that finds it. Returns what was deleted.
+    """
+    started = time.time() if started is None else started
+    removed = []
+    for path in Path(folder).glob(".*.part"):
+        match = _PART.match(path.name)
+        if match is None or not path.is_file():
+            continue
+        pid = match.group("pid")
+        stale = not process_alive(int(pid)) if pid else path.stat().st_mtime < started
+        if stale:
+            try:
+                path.unlink()
+            except FileNotFoundError:  # another run removed it first
+                continue
+            removed.append(path)
+    return removed

@@ -87,7 +87,9 @@ class ConditionEntry(_Strict):
 class DecodingOverrides(_Strict):
     """Decoding parameters that replace the model's defaults in every condition (temperature comes from the condition)."""
 
-    top_k: int | None = Field(default=None, ge=0)
+    # 0 turns top-k off; no vocabulary has a million tokens, and larger values only slow llama.cpp down
+    # (top_k = 2**40 took 13-42 s a sample instead of 0.4-1.1 s).
+    top_k: int | None = Field(default=None, ge=0, le=1_000_000)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     min_p: float | None = Field(default=None, ge=0.0, lt=1.0)
 

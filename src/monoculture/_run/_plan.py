@@ -90,3 +90,25 @@ def plan_record(study: Study, plans: dict[str, list[PlannedSample]]) -> dict:
             record["items"].add(key.item)
     return {"populations": list(populations.values()),
             "tasks": {name: {"individuals": t["individuals"], "items": sorted(t["items"])} for name, t in tasks.items()}}
+
+
+def population_sizes(study: Study, tasks: list[Task]) -> dict[str, int]:
+    """Samples per (condition, task, mode) population of one model, counted without planning them.
+
+    Individuals of a task differ in what they are asked only by their target, so the prompts of one
+    individual per target give every count.
+    """
+    sizes: dict[str, int] = {}
+    for task in tasks:
+        population = task.population()
+        targets = population.targets or (None,) * population.size
+        per_target: dict[str | None, int] = {}
+        for index, target in enumerate(targets):
+            if target not in per_target:
+                probe = Individual("", study.conditions[0].condition(), index, "", target)
+                per_target[target] = len(task.prompts(probe))
+        samples = sum(per_target[target] for target in targets)
+        for entry in study.conditions:
+            for mode in task.modes:
+                sizes[f"{entry.condition().label}|{task.name}|{mode}"] = samples
+    return sizes

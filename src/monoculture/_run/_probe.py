@@ -16,6 +16,7 @@ Every check records its texts as evidence; a failed check is an alarm in the sum
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 from monoculture.backends import Decoding, Generation, GenerationRequest, Model
@@ -50,7 +51,9 @@ async def probe_sampling(model: Model, request: GenerationRequest) -> dict:
     # enough to change a draw at a high temperature.
     await model.generate(at(0.0, GREEDY_SEEDS[0]))
     greedy = [await model.generate(at(0.0, seed)) for seed in GREEDY_SEEDS]
+    started = time.perf_counter()
     hot = [await model.generate(at(PROBE_TEMPERATURE, seed)) for seed in PROBE_SEEDS]
+    latency = (time.perf_counter() - started) / len(PROBE_SEEDS)
     again = await model.generate(at(PROBE_TEMPERATURE, PROBE_SEEDS[0]))
 
     all_same = len({g.text for g in hot}) == 1
@@ -79,4 +82,4 @@ async def probe_sampling(model: Model, request: GenerationRequest) -> dict:
         },
     ]
     return {"requests": PROBE_REQUESTS, "temperature": PROBE_TEMPERATURE, "max_tokens": PROBE_TOKENS,
-            "checks": checks}
+            "latency_s": latency, "checks": checks}

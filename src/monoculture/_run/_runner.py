@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from monoculture.analysis import Summary
 
-from monoculture._run._plan import PlannedSample, plan, plan_record
+from monoculture._run._plan import PlannedSample, plan, plan_record, population_sizes
 from monoculture._run._probe import probe_sampling
 from monoculture.backends import (
     Asked,
@@ -28,7 +28,8 @@ from monoculture.backends import (
     Outcome,
     load_backend,
 )
-from monoculture.errors import ModelSpecError, MonocultureError
+from monoculture.errors import DataError, Interrupted, ModelSpecError, MonocultureError, StoreError, StudyFileError
+from monoculture.files import remove_stale_parts
 from monoculture.population import Condition
 from monoculture.store import SampleRecord, Store
 from monoculture.study import ModelEntry, Study
@@ -49,8 +50,9 @@ _FAKE_RATE = 2000.0  # fake: models answer instantly; the store's writes set the
 class RunObserver(Protocol):
     """What a run reports while it goes (the CLI draws a progress bar from it)."""
 
-    def planned(self, total: int, remaining: int, expected_s: float) -> None: ...
+    def planned(self, total: int, remaining: int, expected_s: float | None) -> None: ...
     def model_started(self, info: ModelInfo, remaining: int) -> None: ...
+    def model_timed(self, info: ModelInfo, expected_s: float | None) -> None: ...
     def sample_stored(self, record: SampleRecord) -> None: ...
 
 
@@ -89,29 +91,47 @@ def environment() -> dict:
             libraries[name] = version(name)
         except PackageNotFoundError:
             libraries[name] = None
-    from monoculture.reference import data_root, manifest, verify
+    from monoculture.reference import data_root, manifest, unverified_allowed, verify
 
     # The manifest's sha256 of every human data file, and whatever in the data folder does not match it.
     data = {"root": str(data_root()), "sha256": {entry.path: entry.sha256 for entry in manifest()},
-            "problems": verify()}
+            "problems": verify(), "unverified_allowed": unverified_allowed()}
     return {"monoculture": __version__, "python": platform.python_version(), "platform": platform.platform(),
             "libraries": libraries, "data": data}
 
 
-def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float:
-    """Seconds the remaining samples should take, from rates measured here per model and mode."""
+def _calls(samples: list[PlannedSample]) -> dict[str, int]:
+    """Model calls per mode: exact mode asks each distinct prompt once, the others once per sample."""
+    exact_prompts = {(s.key.condition, s.key.task, s.individual.context, s.prompt.item, s.prompt.replicate)
+                     for s in samples if s.key.mode == "exact"}
+    counts = {"exact": len(exact_prompts)} if exact_prompts else {}
+    for sample in samples:
+        if sample.key.mode != "exact":
+            counts[sample.key.mode] = counts.get(sample.key.mode, 0) + 1
+    return counts
+
+
+def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float | None:
+    """Seconds the remaining samples should take, from rates measured here per model and mode; None when a
+    model's speed is unknown before its probe times it (servers, other files, plugins)."""
     seconds = 0.0
     for spec, samples in todo.items():
-        # Exact mode asks each distinct prompt once; the others ask once per sample.
-        exact_prompts = {(s.key.condition, s.key.task, s.individual.context, s.prompt.item, s.prompt.replicate)
-                         for s in samples if s.key.mode == "exact"}
-        counts = {"exact": len(exact_prompts)}
-        for sample in samples:
-            if sample.key.mode != "exact":
-                counts[sample.key.mode] = counts.get(sample.key.mode, 0) + 1
-        fallback = _FAKE_RATE if spec.startswith("fake:") else _FALLBACK_RATE
-        seconds += sum(count / _KNOWN_RATES.get((spec, mode), fallback) for mode, count in counts.items())
+        if not samples:
+            continue
+        for mode, count in _calls(samples).items():
+            rate = _FAKE_RATE if spec.startswith("fake:") else _KNOWN_RATES.get((spec, mode))
+            if rate is None:
+                return None
+            seconds += count / rate
     return seconds
+
+
+def _estimate_after_probe(probe: dict, model: Model, samples: list[PlannedSample]) -> float | None:
+    """The model's remaining time from the probe's own timing of short answers, with every slot busy."""
+    latency = probe.get("latency_s")
+    if not latency:
+        return None
+    return latency * sum(_calls(samples).values()) / max(model.concurrency - 2, 1)
 
 
 def _ordered_for(samples: list[PlannedSample], others: int) -> list[PlannedSample]:
@@ -199,7 +219,10 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         if observer:
             observer.model_started(model.info, len(todo))
         sampler = _Sampler(study, entry, model, store, run_id, version, observer)
-        store.put_probe(run_id, entry.spec, await probe_sampling(model, sampler.request(todo[0])[0]))
+        probe = await probe_sampling(model, sampler.request(todo[0])[0])
+        store.put_probe(run_id, entry.spec, probe)
+        if observer:
+            observer.model_timed(model.info, _estimate_after_probe(probe, model, todo))
         # Checked again just before each request: another run writing to the same store may have drawn it.
         jobs = (sampler.job(sample) for sample in todo if not store.has(sample.key))
         await model.run(jobs, sampler.store_outcome)
@@ -223,16 +246,66 @@ def check_capabilities(backend: Backend, todo: list[PlannedSample]) -> None:
         backend.check_task(task, mode)
 
 
+# Memory a run needs, measured with benchmarks/pipeline_overhead.py (fake model, 20k and 60k samples): the
+# interpreter and its libraries, then per sample of a model's plan and per sample of the population summarised.
+BASE_BYTES = 400 * 2**20
+PLANNED_SAMPLE_BYTES = 1000
+SUMMARISED_SAMPLE_BYTES = 2000
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still use: the smaller of the system's available memory and its own limit."""
+    import resource
+
+    limits = []
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft)
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:  # not Linux: no figure to check against
+        pass
+    return min(limits) if limits else None
+
+
+def check_size(study: Study, tasks: list[Task]) -> None:
+    """Refuse, before planning, a study whose plan and summary cannot fit in memory (one line with the size)."""
+    sizes = population_sizes(study, tasks)
+    per_model, largest = sum(sizes.values()), max(sizes.values(), default=0)
+    needed = BASE_BYTES + PLANNED_SAMPLE_BYTES * per_model + SUMMARISED_SAMPLE_BYTES * largest
+    available = available_memory()
+    if available is not None and needed > available:
+        raise StudyFileError(f"the study plans {per_model:,} samples per model (its largest population {largest:,}), "
+                             f"which needs about {needed / 2**30:.1f} GB of memory to plan and summarise, and "
+                             f"{available / 2**30:.1f} GB are available: split it into studies of fewer individuals, "
+                             "words or conditions")
+
+
+def refuse_other_studies(store: Store, run_id: int, study_json: dict, out: Path) -> None:
+    """A folder holds one study at a time: a run of a different study while another is running is refused
+    (two studies' runs would each summarise the other's samples under their own tables)."""
+    for other in store.live_runs_before(run_id):
+        if json.loads(json.dumps(other["study"], sort_keys=True)) != json.loads(json.dumps(study_json, sort_keys=True)):
+            store.discard_run(run_id)  # it drew nothing: the folder's latest run stays the other study's
+            raise StoreError(f"{out} is in use by a run of another study ({other['study'].get('name')!r}, process "
+                             f"{other['pid']} on {other['host']}, started {other['started_at']}): a folder holds "
+                             "one study at a time; wait for that run to finish or choose another --out")
+
+
 def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None = None) -> RunResult:
     """Run (or continue) a study into ``out_dir`` and write ``samples.sqlite``, ``summary.json`` and ``report.html``.
 
     Samples already in the store are not drawn again; every new sample is stored the moment it arrives.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     tasks: list[Task] = study.tasks()  # bound once: the colour task chooses its words once
+    check_size(study, tasks)
     plans = {entry.spec: plan(study, entry, tasks=tasks) for entry in study.models}  # checks data before loading
     with Store(out / "samples.sqlite") as store:
+        remove_stale_parts(out)  # outputs a killed run left half-written
         todo: dict[str, list[PlannedSample]] = {}
         for spec, samples in plans.items():
             done = store.existing_keys(spec)
@@ -241,7 +314,17 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
             observer.planned(total, sum(remaining.values()), _expected_seconds(todo))
-        run_id = store.start_run(study.model_dump(mode="json"), environment(), plan_record(study, plans))
+        recorded = environment()
+        problems = recorded["data"]["problems"]
+        if problems and not recorded["data"]["unverified_allowed"]:
+            # Checked before any model loads: the human rows of the summary would rest on these files.
+            raise DataError(f"the human data under {recorded['data']['root']} is not intact ({problems[0]}"
+                            f"{f' and {len(problems) - 1} more' if len(problems) > 1 else ''}): run `monoculture "
+                            "data fetch` to restore it, or set MONOCULTURE_UNVERIFIED_DATA=1 to use your own data")
+        study_json = study.model_dump(mode="json")
+        run_id = store.start_run(study_json, recorded, plan_record(study, plans))
+        # Registered first, checked after: of two runs of different studies started together, the later refuses.
+        refuse_other_studies(store, run_id, study_json, out)
         # Another run writing to this store works through the same list: take it in another order (each run
         # skips what the other has stored).
         others = store.unfinished_runs_before(run_id)
@@ -253,8 +336,9 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
             for entry in study.models:
                 if todo[entry.spec]:
                     drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer))
-        except MonocultureError:
-            # A failing backend: the summary and report still show what was collected, and what is missing.
+        except (MonocultureError, Interrupted, KeyboardInterrupt):
+            # A failing backend or a stop signal: the summary and report still show what was collected, and
+            # what is missing (the shortfall alarm), before the error or the interruption goes on up.
             if store.count():
                 with contextlib.suppress(MonocultureError):
                     write_outputs(store, out)

@@ -17,7 +17,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from monoculture.analysis._models import Accounting, Alarm, Example, Probe, Repeat, Repeats
+from monoculture.analysis._models import Accounting, Alarm, Environment, Example, Probe, Repeat, Repeats
 from monoculture.store import SampleRecord
 from monoculture.tasks import looks_like_refusal, model_calls
 
@@ -138,3 +138,15 @@ def probe_alarms(model: str, probe: Probe) -> list[Alarm]:
     return [Alarm(model=model, condition=None, task=None, kind="probe", message=check.alarm,
                   evidence={"check": check.name, "texts": check.texts})
             for check in probe.checks if not check.passed]
+
+
+def data_alarms(environment: Environment) -> list[Alarm]:
+    """An alarm when the run used human data that does not match the manifest (allowed by the user)."""
+    data = environment.data
+    if data is None or not data.problems:
+        return []
+    allowed = " (allowed by MONOCULTURE_UNVERIFIED_DATA)" if data.unverified_allowed else ""
+    return [Alarm(kind="data", model=None, condition=None, task=None,
+                  message=f"the human data under {data.root} is not the published data{allowed}: "
+                          f"{'; '.join(data.problems[:5])}; the human rows rest on it",
+                  evidence={"problems": data.problems})]

@@ -67,14 +67,14 @@ class Repeats(Frozen):
     most_unlikely_repeats: list[Repeat] = []
 
 
-AlarmKind = Literal["probe", "repeats", "shortfall", "mixed_versions"]
+AlarmKind = Literal["probe", "repeats", "shortfall", "mixed_versions", "data"]
 
 
 class Alarm(Frozen):
     """A reason not to trust a number, with its evidence."""
 
     kind: AlarmKind
-    model: str
+    model: str | None  # None: the whole run (the human data)
     condition: str | None
     task: str | None
     message: str
@@ -97,6 +97,7 @@ class Probe(Frozen):
     temperature: float
     max_tokens: int
     checks: list[ProbeCheck]
+    latency_s: float | None = None  # mean time of one probe request, alone (the runner's estimate uses it)
 
 
 class DataProvenance(Frozen):
@@ -105,6 +106,7 @@ class DataProvenance(Frozen):
     root: str
     sha256: dict[str, str]
     problems: list[str]
+    unverified_allowed: bool = False  # the user set MONOCULTURE_UNVERIFIED_DATA to use data that does not match
 
 
 class Environment(Frozen):

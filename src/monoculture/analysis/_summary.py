@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from monoculture.analysis._checks import accounting, mixed_version_alarm, population_alarms, probe_alarms, repeats_check
+from monoculture.analysis._checks import (
+    accounting,
+    data_alarms,
+    mixed_version_alarm,
+    population_alarms,
+    probe_alarms,
+    repeats_check,
+)
 from monoculture.analysis._models import Alarm, Cell, Environment, ModelRecord, Probe, Summary, TaskPopulation
 from monoculture.errors import MonocultureError
 from monoculture.store import SampleRecord, Store
@@ -89,13 +96,15 @@ def summarize(store: Store) -> Summary:
     probes = {spec: Probe.model_validate(probe) for spec, probe in store.probes().items() if spec in models}
     for spec, probe in probes.items():
         alarms += probe_alarms(spec, probe)
+    environment = Environment.model_validate(latest["environment"])
+    alarms += data_alarms(environment)
     used = [versions[number] for number in sorted(used_versions) if number in versions]
     n_stored = store.count()
     return Summary(
         monoculture_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         study=latest["study"],
-        environment=Environment.model_validate(latest["environment"]),
+        environment=environment,
         n_samples_planned=sum(p["planned"] for p in latest["plan"]["populations"]),
         n_samples_stored=n_used,
         n_samples_not_in_study=n_stored - n_used,

@@ -303,6 +303,11 @@ class OpenAIBackend(Backend):
                         if response.status_code in (401, 403):
                             raise self._key_refused(response.status_code)
                         return response.status_code, _Reply.read(response, url, self._spec, timeout_s)
+                except httpx.TimeoutException as error:
+                    # Reached but silent (or a limit too short to connect in): not "start the server".
+                    raise BackendError(f"no answer from {url} for {self._spec} within {timeout_s:g} s "
+                                       f"({type(error).__name__}): the server is stalled or slow; {TIMEOUT_ENV} "
+                                       "sets the limit") from None
                 except (httpx.TransportError, httpx.DecodingError, TransientBackendError) as error:
                     raise BackendError(f"cannot reach {self.base_url} for {self._spec} ({type(error).__name__}): "
                                        "start the server or correct the URL") from None

@@ -132,6 +132,11 @@ def _check_openai(spec: str, rest: str) -> None:
             parts.port  # noqa: B018 - raises on a malformed port
         except ValueError:
             parts = None
+        if parts is not None and (parts.username is not None or parts.password is not None):
+            # Never echo it: the user:password part would reach the terminal, and later the store and the report.
+            shown = f"openai:{model}@{parts.scheme}://***@{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+            raise ModelSpecError(f"model spec {shown} carries credentials in its URL: remove them and put the API key "
+                                 "in OPENAI_API_KEY, or in the variable a model's api_key_env names")
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise ModelSpecError(f"openai spec {spec!r} needs a URL starting with http:// or https:// after @: {form}")
 

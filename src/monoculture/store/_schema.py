@@ -107,4 +107,9 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO model_versions (spec, fingerprint, info_json) SELECT spec, 'legacy', info_json FROM models;
     DROP TABLE models;
     """,
+    # 4: which process runs each run, so that a second run into the folder can tell a live run from a killed one.
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    """,
 )

@@ -26,12 +26,17 @@ _FIX = "run `monoculture data fetch` to restore it"
 
 def _read_rows(path: Path, relative_path: str, columns: Iterable[str]) -> list[dict[str, str]]:
     """All rows of a CSV data file, or a one-line DataError if it lacks a needed column."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = sorted(set(columns) - set(reader.fieldnames or ()))
-        if missing:
-            raise DataError(f"{relative_path} lacks column(s) {', '.join(missing)}: {_FIX}")
-        return list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = sorted(set(columns) - set(reader.fieldnames or ()))
+            if missing:
+                raise DataError(f"{relative_path} lacks column(s) {', '.join(missing)}: {_FIX}")
+            return list(reader)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{relative_path} is not UTF-8 text (byte {error.start}): {_FIX}") from None
+    except csv.Error as error:
+        raise DataError(f"{relative_path} is not a readable CSV file ({error}): {_FIX}") from None
 
 
 def _answer(row: dict[str, str], line: int) -> ColourAnswer:
