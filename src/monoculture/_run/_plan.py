@@ -6,6 +6,7 @@ what it planned when it starts (:func:`plan_record`), so the summary reads the p
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from monoculture.population import Condition, Individual, contexts_for
@@ -89,7 +90,14 @@ def plan_record(study: Study, plans: dict[str, list[PlannedSample]]) -> dict:
             record["individuals"] = max(record["individuals"], key.individual + 1)
             record["items"].add(key.item)
     return {"populations": list(populations.values()),
-            "tasks": {name: {"individuals": t["individuals"], "items": sorted(t["items"])} for name, t in tasks.items()}}
+            "tasks": {name: {"individuals": t["individuals"], "items": sorted(t["items"])} for name, t in tasks.items()},
+            "seed_collisions": {spec: seed_collisions(samples, study.seed) for spec, samples in plans.items()}}
+
+
+def seed_collisions(samples: list[PlannedSample], study_seed: int) -> int:
+    """Pairs of a model's planned samples that share a seed (their random numbers are then correlated)."""
+    counts = Counter(sample.key.seed(study_seed) for sample in samples)
+    return sum(n * (n - 1) // 2 for n in counts.values())
 
 
 def population_sizes(study: Study, tasks: list[Task]) -> dict[str, int]:

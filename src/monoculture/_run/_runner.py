@@ -201,7 +201,7 @@ class _Sampler:
             finish_reason=finish_reason, started_at=outcome.started_at,
             latency_s=outcome.latency_s, run_id=self.run_id,
             logprob=outcome.generation.logprob if outcome.generation is not None else None,
-            model_version=self.model_version,
+            model_version=self.model_version, parse_note=parsed.note,
         )
         if self.store.add(record):  # False: another run writing to this store stored it first
             self.drawn += 1

@@ -50,6 +50,7 @@ def accounting(samples: list[SampleRecord], planned: int) -> Accounting:
         refusal_examples=[_example(s) for s in refusals[:_EXAMPLES]],
         parse_failure_examples=[_example(s) for s in failures[:_EXAMPLES]],
         model_calls=model_calls(samples),
+        parse_notes=dict(Counter(s.parse_note for s in samples if s.valid and s.parse_note)),
     )
 
 

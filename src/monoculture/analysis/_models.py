@@ -42,6 +42,7 @@ class Accounting(Frozen):
     refusal_examples: list[Example]
     parse_failure_examples: list[Example]
     model_calls: int  # one per sample; one per distinct prompt in exact mode
+    parse_notes: dict[str, int] = {}  # valid answers read other than literally, by how (e.g. alpha dropped)
 
 
 class Repeat(Frozen):
@@ -168,6 +169,8 @@ class Summary(Frozen):
     n_samples_stored: int
     # Stored samples this summary does not use: drawn under other settings, or beyond the study's size.
     n_samples_not_in_study: int
+    # Pairs of planned samples of one model that share a seed (0.4 expected in 59,700 at 32 bits), by model.
+    seed_collisions: dict[str, int] = {}
     alarms: list[Alarm]
     probes: dict[str, Probe]
     model_info: dict[str, ModelRecord]  # the latest version of each model that drew a sample of this study

@@ -108,6 +108,7 @@ def summarize(store: Store) -> Summary:
         n_samples_planned=sum(p["planned"] for p in latest["plan"]["populations"]),
         n_samples_stored=n_used,
         n_samples_not_in_study=n_stored - n_used,
+        seed_collisions=latest["plan"].get("seed_collisions", {}),
         alarms=alarms,
         probes=probes,
         model_info={record.spec: record for record in used},  # later versions overwrite earlier ones

@@ -13,7 +13,8 @@ from monoculture.metrics._crp import (
     run_crp,
     subsampled_p_multiple_concepts,
 )
-from monoculture.metrics._modes import compare_modes, total_variation
+from monoculture.metrics._modes import compare_modes, compare_sampled_modes, total_variation
+from monoculture.metrics._null import diagonal_null, permutation_p_value, shuffled_columns
 from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
@@ -26,6 +27,10 @@ __all__ = [
     "chao1_from_frequencies",
     "chao1_richness",
     "compare_modes",
+    "compare_sampled_modes",
+    "diagonal_null",
+    "permutation_p_value",
+    "shuffled_columns",
     "log_posterior",
     "p_multiple_concepts",
     "run_crp",

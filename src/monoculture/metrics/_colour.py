@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_lab
+from monoculture.metrics._null import diagonal_null
 
 __all__ = ["ColourAnswer", "PopulationPairs", "colour_word_stats", "summarize_colour", "swatches"]
 
@@ -180,7 +181,8 @@ def _means(words: Sequence[Mapping[str, Any]]) -> dict[str, float | None]:
 
 
 def summarize_colour(answers: Iterable[ColourAnswer], word_types: Mapping[str, str], *, n_bootstrap: int = 2000,
-                     seed: int = 0, population_pairs: PopulationPairs = "upper") -> dict[str, Any]:
+                     seed: int = 0, population_pairs: PopulationPairs = "upper",
+                     null_permutations: int = 200) -> dict[str, Any]:
     """The numbers of a ColourResult (``docs/summary-schema.md``) without ``mode`` and ``swatches``.
 
     Means are over words that have a population ΔE (at least 2 complete individuals); the others are
@@ -218,9 +220,19 @@ def summarize_colour(answers: Iterable[ColourAnswer], word_types: Mapping[str, s
         "n_per_word": {"min": min(n_complete), "max": max(n_complete)} if n_complete else {"min": 0, "max": 0},
         "by_word_type": _by_word_type(included),
         "ciede2000": _ciede2000(stats2000, [w["word"] for w in included]),
+        "null": _null(pairs_by_word, [w["word"] for w in included], null_permutations, seed, population_pairs),
         "words": words,
     })
     return block
+
+
+def _null(pairs_by_word: Mapping[str, Sequence[tuple[str, str]]], included: Sequence[str], permutations: int,
+          seed: int, population_pairs: PopulationPairs) -> dict[str, Any] | None:
+    """The distance a homogeneous population of the same size would get (see ``_null``), on the included words."""
+    lab = _lab_lookup(h for word in included for pair in pairs_by_word[word] for h in pair)
+    words = {word: (np.array([lab[h1] for h1, _ in pairs_by_word[word]]).reshape(-1, 3),
+                    np.array([lab[h2] for _, h2 in pairs_by_word[word]]).reshape(-1, 3)) for word in included}
+    return diagonal_null(words, delta_e_76, permutations=permutations, seed=seed, pairs=population_pairs)
 
 
 def _by_word_type(included: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

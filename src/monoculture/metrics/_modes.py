@@ -53,3 +53,43 @@ def compare_modes(exact: Mapping[str, Sequence[Mapping[str, float]]], sampled: M
         return {"total_variation": None, "total_variation_expected_from_noise": None, "n_items": 0, "n_samples": 0}
     return {"total_variation": float(np.mean(observed)), "total_variation_expected_from_noise": float(np.mean(noise)),
             "n_items": len(observed), "n_samples": n_samples}
+
+
+def compare_sampled_modes(first: Mapping[str, Sequence[str | None]], second: Mapping[str, Sequence[str | None]],
+                          *, permutations: int = 200, seed: int = 0) -> dict:
+    """Mean total variation between two sampled modes' answer shares over the items both have, with a
+    two-sample null: the mode labels shuffled within each item (neither mode is taken for the truth).
+
+    ``None`` answers (invalid) are left out. Returns the observed mean total variation, the null's mean and 95%
+    interval (what two samples of these sizes from one distribution differ by), the permutation p-value and the
+    items and valid samples it rests on.
+    """
+    rng = np.random.default_rng(seed)
+    observed, null, n_samples = [], [], 0
+    for item in sorted(set(first) & set(second)):
+        a = [answer for answer in first[item] if answer is not None]
+        b = [answer for answer in second[item] if answer is not None]
+        if not a or not b:
+            continue
+        labels = sorted(set(a) | set(b))
+        codes = np.array([labels.index(answer) for answer in a + b])
+        observed.append(_tv_of_split(codes, len(a), len(labels)))
+        shuffled = rng.permuted(np.tile(codes, (permutations, 1)), axis=1)
+        null.append([_tv_of_split(row, len(a), len(labels)) for row in shuffled])
+        n_samples += len(a) + len(b)
+    if not observed:
+        return {"total_variation": None, "total_variation_expected_from_noise": None, "null_ci": None,
+                "p_value": None, "n_items": 0, "n_samples": 0}
+    null_means = np.mean(np.array(null), axis=0)  # per permutation, the mean over items
+    observed_mean = float(np.mean(observed))
+    low, high = np.percentile(null_means, [2.5, 97.5])
+    return {"total_variation": observed_mean, "total_variation_expected_from_noise": float(null_means.mean()),
+            "null_ci": [float(low), float(high)],
+            "p_value": float((1 + np.sum(null_means >= observed_mean)) / (1 + permutations)),
+            "n_items": len(observed), "n_samples": n_samples}
+
+
+def _tv_of_split(codes: np.ndarray, first: int, categories: int) -> float:
+    p = np.bincount(codes[:first], minlength=categories) / first
+    q = np.bincount(codes[first:], minlength=categories) / (len(codes) - first)
+    return float(0.5 * np.abs(p - q).sum())

@@ -100,7 +100,8 @@ def _checks_section(summary: Summary) -> dict[str, Any]:
     return {"alarms": [_alarm_row(a) for a in summary.alarms], "rows": rows,
             "probed": [cut(spec, 120) for spec in summary.probes],
             "planned": format_number(summary.n_samples_planned), "stored": format_number(summary.n_samples_stored),
-            "not_in_study": summary.n_samples_not_in_study}
+            "not_in_study": summary.n_samples_not_in_study,
+            "seed_collisions": {cut(spec, 120): n for spec, n in summary.seed_collisions.items() if n}}
 
 
 def _invalid_examples(name: str, counts: Accounting) -> dict[str, Any] | None:

@@ -112,4 +112,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     ALTER TABLE runs ADD COLUMN host TEXT;
     """,
+    # 5: how a valid answer was read when the reading was not literal (an #RRGGBBAA code's alpha dropped).
+    """
+    ALTER TABLE samples ADD COLUMN parse_note TEXT;
+    """,
 )

@@ -50,6 +50,7 @@ class SampleRecord:
     run_id: int | None = None
     logprob: float | None = None  # of the raw output under its sampling distribution, if the backend said
     model_version: int | None = None  # the model_versions row of the model that drew it (None: before schema 3)
+    parse_note: str | None = None  # how a valid answer was read when not literally (e.g. alpha digits dropped)
 
     @property
     def key(self) -> SampleKey:

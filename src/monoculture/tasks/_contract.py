@@ -79,11 +79,13 @@ class Prompt:
 
 @dataclass(frozen=True)
 class ParsedAnswer:
-    """A parsed answer: ``value`` is canonical when ``valid``; ``reason`` says why not otherwise."""
+    """A parsed answer: ``value`` is canonical when ``valid``; ``reason`` says why not otherwise; ``note`` records
+    how a valid answer was read when the reading was not literal (stored with the sample and counted)."""
 
     valid: bool
     value: str | None = None
     reason: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

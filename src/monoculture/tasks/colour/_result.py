@@ -41,6 +41,21 @@ class Range(_Frozen):
     max: int
 
 
+class DiagonalNull(_Frozen):
+    """The distance from the diagonal of the same population with its replicate-2 answers shuffled across
+    individuals within each word: what a homogeneous population of the same size and answers scores."""
+
+    observed: float
+    null_mean: float
+    null_sd: float
+    null_ci: Interval
+    excess: float  # observed - null_mean
+    p_value: float  # one-sided permutation p-value of the observed distance
+    indistinguishable: bool  # p >= 0.05: no evidence of individuals more consistent than the population
+    permutations: int
+    n_words: int
+
+
 class ColourResult(TaskResult):
     """Internal vs population ΔE76 (CIELAB, D65), means over words with bootstrap intervals over words."""
 
@@ -62,6 +77,7 @@ class ColourResult(TaskResult):
     n_per_word: Range
     by_word_type: dict[str, DeltaEMeans]
     ciede2000: DeltaEMeans
+    null: DiagonalNull | None = None  # None: no word with 2 complete individuals, or too many for the null
     words: list[WordStats]
     # Up to 24 replicate-1 answers per word for the first few words, for the report's swatches.
     swatches: dict[str, list[str]] = {}

@@ -68,6 +68,10 @@ def _row(name: str, kind: str, result: ColourResult, human: bool = False) -> dic
         "population_ci": format_ci(result.population_delta_e_ci),
         "distance": format_number(result.distance_from_diagonal),
         "distance_ci": format_ci(result.distance_from_diagonal_ci),
+        "null": format_number(result.null.null_mean) if result.null else "",
+        "null_ci": format_ci(result.null.null_ci) if result.null else "",
+        "null_p": f"p = {result.null.p_value:.3f}" if result.null else "",
+        "homogeneous": bool(result.null and result.null.indistinguishable),
         "valid": format_percent(result.valid_fraction), "n_individuals": format_number(result.n_individuals),
         "n_words": format_number(result.n_words), "empty": not human and not _has_valid_answers(result),
         "human": human,
@@ -127,7 +131,7 @@ def terminal_table(rows: Sequence[ResultRow], human: ColourResult | None, title:
                   title_justify="left")
     add_identity_columns(table)
     table.add_column("mode")
-    for heading in ("internal", "population", "distance"):
+    for heading in ("internal", "population", "distance", "homogeneous\nnull"):
         table.add_column(heading, justify="right", no_wrap=True)
     for heading in ("valid", "people", "words"):
         table.add_column(heading, justify="right")
@@ -136,7 +140,7 @@ def terminal_table(rows: Sequence[ResultRow], human: ColourResult | None, title:
         return [with_interval(result.internal_delta_e, result.internal_delta_e_ci, 1),
                 with_interval(result.population_delta_e, result.population_delta_e_ci, 1),
                 with_interval(result.distance_from_diagonal, result.distance_from_diagonal_ci),
-                format_percent(result.valid_fraction), format_number(result.n_individuals),
+                _null_cell(result), format_percent(result.valid_fraction), format_number(result.n_individuals),
                 format_number(result.n_words)]
 
     for row in rows:
@@ -146,6 +150,14 @@ def terminal_table(rows: Sequence[ResultRow], human: ColourResult | None, title:
         table.add_section()
         table.add_row("humans", "", "", *cells(human), style="dim italic")
     return table
+
+
+def _null_cell(result: ColourResult) -> str:
+    """The null's mean and interval, and "≈ homogeneous" when the distance is within it."""
+    if result.null is None:
+        return ""
+    cell = with_interval(result.null.null_mean, result.null.null_ci)
+    return cell + ("\n≈ homogeneous" if result.null.indistinguishable else f"\np = {result.null.p_value:.3f}")
 
 
 def _human_table(human: ColourResult, title: str) -> Table:

@@ -19,7 +19,8 @@ class ColourSpec(TaskSpec):
     # The colour metrics compare each individual's replicate 1 with its replicate 2 (docs/methods.md, section 3).
     replicates: int = 2
     mode: Literal["free", "constrained"] = "free"
-    max_tokens: int = Field(default=24, ge=8, le=512)
+    # Room for a chat model's sentence around the code (the paper allowed 200); 24 cut verbose models off.
+    max_tokens: int = Field(default=64, ge=8, le=512)
 
     @field_validator("words", mode="before")
     @classmethod

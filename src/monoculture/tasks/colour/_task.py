@@ -23,8 +23,10 @@ COLOUR_PROMPT = (
     "Question: What is the HEX code of the color you most associate with the word {word}? You must respond "
     "with a guess, even if you're unsure. Make sure your response contains a valid 6-digit HEX code."
 )
-# A 6-digit code not followed by a seventh hex digit: "#1234567" is not a valid answer.
-_HEX = re.compile(r"#([0-9a-fA-F]{6})(?![0-9a-fA-F])")
+# A 6-digit code, or an 8-digit #RRGGBBAA whose alpha is dropped (the paper's parser read its first six digits);
+# any other run of hex digits ("#1234567") is not a valid answer.
+_HEX = re.compile(r"#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?(?![0-9a-fA-F])")
+ALPHA_DROPPED = "#RRGGBBAA: the alpha digits were dropped"
 # Constrained mode: an optional leading space (base prompts end in "Answer:") and exactly one code.
 _GRAMMAR = 'root ::= " "? "#" [0-9a-fA-F]{6}\n'
 # Words whose answers the report shows as swatches.
@@ -32,11 +34,13 @@ SWATCH_WORDS = 6
 
 
 def parse_hex(output: str) -> ParsedAnswer:
-    """The first ``#RRGGBB`` in the output, lower-cased; anything else is an invalid answer."""
+    """The first ``#RRGGBB`` (or ``#RRGGBBAA``, alpha dropped and noted) in the output, lower-cased; anything else
+    is an invalid answer."""
     match = _HEX.search(output)
     if match is None:
         return ParsedAnswer(valid=False, reason="no #RRGGBB code")
-    return ParsedAnswer(valid=True, value="#" + match.group(1).lower())
+    return ParsedAnswer(valid=True, value="#" + match.group(1).lower(),
+                        note=ALPHA_DROPPED if match.group(2) else None)
 
 
 def choose_words(spec_words: int | list[str] | str, seed: int) -> tuple[str, ...]:

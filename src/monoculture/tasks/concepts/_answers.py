@@ -114,6 +114,7 @@ def summarize_concepts(
         complete = [vectors[individual] for individual in members if individual in vectors]
         entry: dict[str, Any] = {
             "p_multiple_concepts": None, "p_multiple_concepts_ci": None, "tables": None, "richness": None,
+            "p_multiple_concepts_unbiased": None, "p_multiple_concepts_unbiased_ci": None,
             "n_individuals": len(members), "n_complete": len(complete),
         }  # fmt: skip
         if len(complete) >= 2:
@@ -127,10 +128,17 @@ def summarize_concepts(
                 richness=result.richness,
             )
             post = result.post_burn_in
+            n = len(complete)
+            # 1 - Σ(n_t/N)² is capped at 1 - 1/N and biased low at small N; N/(N - 1) times it is unbiased for
+            # the population's 1 - Σπ_t² (the Gini-Simpson correction), per posterior draw.
+            unbiased = result.p_multiple_concepts_trace[:, post].ravel() * n / (n - 1)
+            entry.update(p_multiple_concepts_unbiased=float(unbiased.mean()),
+                         p_multiple_concepts_unbiased_ci=[float(v) for v in np.percentile(unbiased, [2.5, 97.5])])
             post_draws[target] = (
                 result.p_multiple_concepts_trace[:, post].ravel(),
                 result.tables_trace[:, post].ravel().astype(float),
                 result.richness_trace[:, post].ravel(),
+                unbiased,
             )
         by_target[target] = {"category": category_of(target), **entry}
 
@@ -138,13 +146,14 @@ def summarize_concepts(
         entries = [by_target[target] for target in targets]
         block: dict[str, Any] = {
             "p_multiple_concepts": None, "p_multiple_concepts_ci": None, "tables": None, "richness": None,
+            "p_multiple_concepts_unbiased": None, "p_multiple_concepts_unbiased_ci": None,
             "n_individuals": sum(entry["n_individuals"] for entry in entries),
             "n_complete": sum(entry["n_complete"] for entry in entries),
         }  # fmt: skip
         estimated = [target for target in targets if target in post_draws]
         if estimated:
-            p_draws, table_draws, richness_draws = (
-                np.mean([post_draws[target][k] for target in estimated], axis=0) for k in range(3)
+            p_draws, table_draws, richness_draws, unbiased_draws = (
+                np.mean([post_draws[target][k] for target in estimated], axis=0) for k in range(4)
             )
             low, high = np.percentile(p_draws, [2.5, 97.5])
             block.update(
@@ -152,6 +161,8 @@ def summarize_concepts(
                 p_multiple_concepts_ci=[float(low), float(high)],
                 tables=float(table_draws.mean()),
                 richness=float(richness_draws.mean()),
+                p_multiple_concepts_unbiased=float(unbiased_draws.mean()),
+                p_multiple_concepts_unbiased_ci=[float(v) for v in np.percentile(unbiased_draws, [2.5, 97.5])],
             )
         return block
 
@@ -166,6 +177,8 @@ def summarize_concepts(
     return {
         "p_multiple_concepts": overall["p_multiple_concepts"],
         "p_multiple_concepts_ci": overall["p_multiple_concepts_ci"],
+        "p_multiple_concepts_unbiased": overall["p_multiple_concepts_unbiased"],
+        "p_multiple_concepts_unbiased_ci": overall["p_multiple_concepts_unbiased_ci"],
         "tables": overall["tables"],
         "richness": overall["richness"],
         "valid_fraction": n_valid / n_answers if n_answers else None,

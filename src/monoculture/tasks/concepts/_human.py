@@ -159,9 +159,14 @@ def human_concept_block(targets: Sequence[str] | None = None) -> dict[str, Any]:
         single = [chains[target].at_sweep(499) for target in targets]
         low, high = np.percentile(pooled["p_multiple_concepts"], [2.5, 97.5])
         people = sum(chains[target].n_individuals for target in targets)
+        # N/(N - 1) per target, as for models: the chains' NumberOfPeople is each target's N.
+        unbiased = np.mean([chains[t].post_burn_in()["p_multiple_concepts"] * chains[t].n_individuals
+                            / (chains[t].n_individuals - 1) for t in targets], axis=0)
         return {
             "p_multiple_concepts": float(pooled["p_multiple_concepts"].mean()),
             "p_multiple_concepts_ci": [float(low), float(high)],
+            "p_multiple_concepts_unbiased": float(unbiased.mean()),
+            "p_multiple_concepts_unbiased_ci": [float(v) for v in np.percentile(unbiased, [2.5, 97.5])],
             "p_multiple_concepts_sweep499": float(np.mean([value["p_multiple_concepts"] for value in single])),
             "tables": float(pooled["tables"].mean()),
             "tables_sweep499": float(np.mean([value["tables"] for value in single])),

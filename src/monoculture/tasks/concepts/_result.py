@@ -14,12 +14,15 @@ class PooledConcepts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    p_multiple_concepts: float | None
-    p_multiple_concepts_ci: Interval
+    p_multiple_concepts: float | None  # the paper's plug-in 1 - Σ(n_t/N)², posterior mean
+    p_multiple_concepts_ci: Interval  # posterior interval (the sampler's uncertainty, not the individuals')
     tables: float | None
     richness: float | None
     n_individuals: int
     n_complete: int
+    # N/(N - 1) times the plug-in: unbiased for the population's 1 - Σπ_t² (compare across sizes with this)
+    p_multiple_concepts_unbiased: float | None = None
+    p_multiple_concepts_unbiased_ci: Interval = None
     # The humans only: the paper's single sweep 499, mean of the 3 published chains.
     p_multiple_concepts_sweep499: float | None = None
     tables_sweep499: float | None = None
@@ -42,14 +45,20 @@ class ModeComparison(BaseModel):
     total_variation_expected_from_noise: float | None
     n_items: int
     n_samples: int
+    # how the noise was simulated: draws from the exact distribution, or a two-sample permutation
+    noise: str | None = None
+    null_ci: Interval = None  # two sampled modes: the permutation null's 95% interval
+    p_value: float | None = None  # two sampled modes: the one-sided permutation p-value
 
 
 class ConceptResult(TaskResult):
     """P(multiple concepts), tables and richness: posterior means over post-burn-in sweeps and chains,
     averaged over targets (the paper averages over concepts)."""
 
-    p_multiple_concepts: float | None
-    p_multiple_concepts_ci: Interval
+    p_multiple_concepts: float | None  # the paper's plug-in, posterior mean, averaged over targets
+    p_multiple_concepts_ci: Interval  # posterior interval
+    p_multiple_concepts_unbiased: float | None  # N/(N - 1) times the plug-in per target: unbiased across sizes
+    p_multiple_concepts_unbiased_ci: Interval
     tables: float | None
     richness: float | None
     valid_fraction: float | None

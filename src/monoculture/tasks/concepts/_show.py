@@ -48,6 +48,7 @@ def _row(name: str, kind: str, result: ConceptResult, human: bool = False) -> di
         "name": name, "kind": kind, "mode": cut(result.mode),
         "p_multiple": format_number(result.p_multiple_concepts, 3),
         "p_multiple_ci": format_ci(result.p_multiple_concepts_ci, 3),
+        "unbiased": format_number(result.p_multiple_concepts_unbiased, 3),
         "tables": format_number(result.tables, 1), "richness": format_number(result.richness, 1),
         "valid": format_percent(valid), "invalid": format_percent(None if valid is None else 1 - valid),
         "order_consistency": format_percent(result.order_consistency),

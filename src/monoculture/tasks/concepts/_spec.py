@@ -25,8 +25,8 @@ class ConceptSpec(TaskSpec):
     # a second mode sampled on the same prompts, to report how far the two answer distributions are apart
     compare_with: Mode | None = None
     prompt_version: Literal[PROMPT_VERSIONS] = "v1"  # type: ignore[valid-type]
-    # Enough for "a robin" or "Barack Obama" after a chat model's opening space.
-    max_tokens: int = Field(default=8, ge=4, le=512)
+    # Room for a chat model's short sentence ("The robin is more similar to a finch."); 8 cut them off.
+    max_tokens: int = Field(default=32, ge=4, le=512)
     sweeps: int = Field(default=500, ge=10, le=100_000)
     burn_in: int = Field(default=100, ge=0)
     chains: int = Field(default=3, ge=1, le=32)

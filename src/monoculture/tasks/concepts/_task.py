@@ -118,15 +118,25 @@ class ConceptTask(Task):
         return by_item
 
     def _mode_comparison(self, samples: dict[str, Sequence[SampleRecord]]) -> dict:
-        from monoculture.metrics import compare_modes
+        from monoculture.metrics import compare_modes, compare_sampled_modes
 
-        # The exact side (if any) is the reference; a sampled side's answers are compared with it.
-        reference, other = sorted(self.spec.modes, key=lambda mode: mode != "exact")
-        sampled: dict[str, list[str | None]] = {}
-        for s in samples[other]:
-            sampled.setdefault(f"{s.item}#{s.replicate}", []).append(s.answer if s.valid else None)
-        comparison = compare_modes(self._answer_distributions(samples[reference]), sampled, seed=self.seed)
-        return {"modes": (reference, other), "model_calls": {m: model_calls(samples[m]) for m in self.spec.modes},
+        def answers(mode: str) -> dict[str, list[str | None]]:
+            by_item: dict[str, list[str | None]] = {}
+            for s in samples[mode]:
+                by_item.setdefault(f"{s.item}#{s.replicate}", []).append(s.answer if s.valid else None)
+            return by_item
+
+        calls = {m: model_calls(samples[m]) for m in self.spec.modes}
+        if "exact" in self.spec.modes:
+            # The exact side is the model's distribution itself; the sampled side differs from it by its noise.
+            reference, other = sorted(self.spec.modes, key=lambda mode: mode != "exact")
+            comparison = compare_modes(self._answer_distributions(samples[reference]), answers(other), seed=self.seed)
+            return {"modes": (reference, other), "model_calls": calls, "noise": "draws from the exact distribution",
+                    **comparison}
+        # Two sampled modes: neither is the truth; their labels are shuffled within each item for the null.
+        first, second = self.spec.modes
+        comparison = compare_sampled_modes(answers(first), answers(second), seed=self.seed)
+        return {"modes": (first, second), "model_calls": calls, "noise": "two-sample permutation of mode labels",
                 **comparison}
 
     def human(self) -> ConceptResult:
