@@ -142,7 +142,7 @@ def test_markup_in_model_output_reaches_the_report_only_escaped(tmp_path, data_r
 # behaviour -> what the one-line error says
 UNREADABLE = {
     "endless": "sent a reply larger than 4 MiB",
-    "huge_text": "characters for at most 24 tokens",
+    "huge_text": "characters for at most 64 tokens",
     "bad_json": "sent a reply that is not JSON",
     "no_choices": "sent a reply without choices",
 }

@@ -221,7 +221,7 @@ def test_colour_study_runs_end_to_end(llama_server, api_key, tmp_path, data_root
     # llama.cpp's defaults, read from /props and resolved into every sample.
     assert info["default_decoding"] == {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
     assert {json.dumps(s.decoding, sort_keys=True) for s in samples} == {json.dumps(
-        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 24}, sort_keys=True)}
+        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 64}, sort_keys=True)}
     assert all(s.latency_s > 0 and s.started_at > 0 for s in samples)
 
 

@@ -85,11 +85,11 @@ class OutputError(MonocultureError):
     exit_code = 8
 
 
-class Interrupted(BaseException):  # noqa: N818 - named as the user sees it, like KeyboardInterrupt
+class Interrupted(KeyboardInterrupt):  # noqa: N818 - named as the user sees it, like KeyboardInterrupt
     """The run was stopped by a signal (Ctrl-C or SIGTERM); everything stored so far is kept.
 
-    A BaseException, so that no ``except Exception`` on the way swallows it, and not a KeyboardInterrupt,
-    which the command-line framework would turn into a silent return value.
+    A KeyboardInterrupt, the one kind of exception asyncio's transports let through (they swallow any other
+    BaseException raised in a callback), and what ``except Exception`` never catches.
     """
 
     def __init__(self, signal_name: str, exit_code: int) -> None:

@@ -44,14 +44,20 @@ _INTERRUPTED = ("monoculture: interrupted ({signal}): every sample stored so far
                 "summary and report of what it has; run the same command again to continue")
 
 
+# The signals that stopped this process: typer turns the KeyboardInterrupt they raise into the return value 130,
+# so which signal it was (and so the exit code) is kept here.
+_STOPPED_BY: list[Interrupted] = []
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C and SIGTERM raise :class:`Interrupted` where the program is, so a run stops at once, keeps what
-    it stored and writes its summary (typer would turn a KeyboardInterrupt into a silent return value)."""
+    it stored and writes its summary before the command exits 130 (SIGINT) or 143 (SIGTERM)."""
     import signal
 
     def stop(number: int, _frame: object) -> None:
-        name = signal.Signals(number).name
-        raise Interrupted(name, 128 + number)
+        stopped = Interrupted(signal.Signals(number).name, 128 + number)
+        _STOPPED_BY.append(stopped)
+        raise stopped
 
     for name in ("SIGINT", "SIGTERM"):
         signal.signal(getattr(signal, name), stop)
@@ -81,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(error.exit_code)
     if isinstance(code, int) and code:  # typer returns the code of an Exit raised inside a command
-        if code == 130:
-            print(_INTERRUPTED.format(signal="SIGINT"), file=sys.stderr)
+        if code == 130:  # typer's word for a KeyboardInterrupt: ours, with the signal that raised it
+            stopped = _STOPPED_BY[0] if _STOPPED_BY else Interrupted("SIGINT", 130)
+            print(_INTERRUPTED.format(signal=stopped.signal_name), file=sys.stderr)
+            sys.exit(stopped.exit_code)
         sys.exit(code)
