@@ -20,7 +20,7 @@ def _study(models, **tasks):
 @pytest.fixture(scope="module")
 def colour_run(tmp_path_factory, data_root):
     study = _study(["fake:uniform", "fake:constant", "fake:human"],
-                   colour={"individuals": 40, "words": 20, "mode": "constrained"})
+                   colour={"individuals": 80, "words": 20, "mode": "constrained"})
     return monoculture.run(study, tmp_path_factory.mktemp("colour"))
 
 
@@ -38,7 +38,7 @@ def _lab(hex_codes):
 def test_a_constant_population_sits_exactly_on_the_diagonal(colour_run):
     result = _colour(colour_run, "fake:constant")
     assert result.internal_delta_e == result.population_delta_e == result.distance_from_diagonal == 0.0
-    assert result.n_words == 20 and result.n_individuals == 40 and result.valid_fraction == 1.0
+    assert result.n_words == 20 and result.n_individuals == 80 and result.valid_fraction == 1.0
     assert colour_run.alarms == []  # a sure model repeating itself is explained by its own probability
 
 
@@ -52,9 +52,9 @@ def test_a_uniform_population_has_the_mean_distance_of_random_colours(colour_run
     for value, (low, high) in ((result.internal_delta_e, result.internal_delta_e_ci),
                                (result.population_delta_e, result.population_delta_e_ci)):
         assert abs(value - expected) < high - low  # within about 4 standard errors of the closed form
-    # Individuals are draws from one distribution: population and internal do not differ beyond noise.
-    low, high = result.signed_difference_ci
-    assert low < 0 < high
+    # Individuals are draws from one distribution: the distance is within what a homogeneous population of
+    # the same size gets (the permutation null).
+    assert result.null.indistinguishable
 
 
 def test_a_population_drawn_from_the_human_answers_is_homogeneous_with_human_distances(colour_run):
@@ -75,8 +75,7 @@ def test_a_population_drawn_from_the_human_answers_is_homogeneous_with_human_dis
     for value, interval in ((result.internal_delta_e, result.internal_delta_e_ci),
                             (result.population_delta_e, result.population_delta_e_ci)):
         assert interval[0] < expected_mean < interval[1], (value, interval, expected_mean)
-    low, high = result.signed_difference_ci
-    assert low < 0 < high
+    assert result.null.indistinguishable  # homogeneous: within its permutation null
     # The people themselves are consistent individuals: far from the diagonal, unlike their pooled answers.
     human = colour_run.human["colour"]
     assert human.distance_from_diagonal > 4 * result.distance_from_diagonal
