@@ -221,7 +221,7 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         sampler = _Sampler(study, entry, model, store, run_id, version, observer)
         probe = await probe_sampling(model, sampler.request(todo[0])[0])
         store.put_probe(run_id, entry.spec, probe)
-        if observer:
+        if observer and _expected_seconds({entry.spec: todo}) is None:  # no measured rate: the probe's timing
             observer.model_timed(model.info, _estimate_after_probe(probe, model, todo))
         # Checked again just before each request: another run writing to the same store may have drawn it.
         jobs = (sampler.job(sample) for sample in todo if not store.has(sample.key))
