@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from monoculture.metrics import (
+    CRPResult,
     chao1_richness,
     log_posterior,
     p_multiple_concepts,
     run_crp,
+    split_r_hat,
     subsampled_p_multiple_concepts,
 )
 
@@ -61,24 +63,83 @@ def _exact_posterior(x: np.ndarray) -> dict[tuple[int, ...], float]:
     return {labels: math.exp(value - top) / total for labels, value in weights.items()}
 
 
-def test_exact_partition_frequencies_match_enumeration() -> None:
-    # 5 people, 4 questions: 52 partitions. Answers chosen so the posterior spreads over many partitions.
-    x = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]])
-    exact = _exact_posterior(x)
-    assert len(exact) == 52
-    result = run_crp(x, sweeps=4001, burn_in=0, chains=3, seed=11, keep_partitions=True)
-    samples = result.partitions[:, 1:].reshape(-1, 5)
+SMALL = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]])
+
+
+def _frequencies(partitions: np.ndarray) -> dict[tuple[int, ...], float]:
     counts: dict[tuple[int, ...], int] = {}
-    for row in samples:
-        counts[tuple(row.tolist())] = counts.get(tuple(row.tolist()), 0) + 1
-    total = samples.shape[0]
-    # Gibbs draws are autocorrelated; 12,000 draws still give a total-variation distance well under 0.03
-    # for a correct sampler, while a wrong conditional (e.g. dropping the n_t weight) gives > 0.1.
-    tv = 0.5 * sum(abs(counts.get(labels, 0) / total - p) for labels, p in exact.items())
-    assert tv < 0.03, tv
+    for row in partitions.reshape(-1, partitions.shape[-1]):
+        key = tuple(row.tolist())
+        counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values())
+    return {key: count / total for key, count in counts.items()}
+
+
+def _assert_matches(frequencies: dict[tuple[int, ...], float], exact: dict[tuple[int, ...], float],
+                    tv_limit: float = 0.03, cell_limit: float = 0.02) -> None:
+    # Draws are autocorrelated; 12,000 Gibbs sweeps still give a total-variation distance well under 0.03 for
+    # a correct sampler, while a wrong conditional (e.g. dropping the n_t weight) gives > 0.1.
+    tv = 0.5 * sum(abs(frequencies.get(labels, 0.0) - p) for labels, p in exact.items())
+    assert tv < tv_limit, tv
     for labels, p in exact.items():
         if p > 0.05:
-            assert abs(counts.get(labels, 0) / total - p) < 0.02, (labels, p)
+            assert abs(frequencies.get(labels, 0.0) - p) < cell_limit, (labels, p, frequencies.get(labels, 0.0))
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # the default: Gibbs, split-merge moves, tempered replicas (5 people: through the whole run)
+    {"split_merge": 0, "tempered_sweeps": 0, "starts": ("alone",)},  # the published sampler's moves
+    {"split_merge": 5, "split_merge_scans": 1, "split_attempt": 1.0, "tempered_sweeps": 0},
+], ids=["default", "gibbs-only", "split-merge-heavy"])
+def test_exact_partition_frequencies_match_enumeration(settings: dict) -> None:
+    # 5 people, 4 questions: 52 partitions. Answers chosen so the posterior spreads over many partitions.
+    exact = _exact_posterior(SMALL)
+    assert len(exact) == 52
+    result = run_crp(SMALL, sweeps=4001, burn_in=0, chains=3, seed=11, keep_partitions=True, **settings)
+    _assert_matches(_frequencies(result.partitions[:, 1:]), exact)
+
+
+def _tempered(exact: dict[tuple[int, ...], float], beta: float) -> dict[tuple[int, ...], float]:
+    """The distribution ∝ posterior^beta over the same partitions."""
+    weights = {labels: p**beta for labels, p in exact.items()}
+    total = sum(weights.values())
+    return {labels: weight / total for labels, weight in weights.items()}
+
+
+@pytest.mark.parametrize(("beta", "scans", "split_attempt"), [(1.0, 0, 0.25), (0.5, 1, 0.25)])
+def test_split_merge_moves_alone_leave_the_posterior_invariant(beta: float, scans: int, split_attempt: float) -> None:
+    # Split-merge proposals only (no Gibbs sweep to hide a wrong acceptance ratio), from everyone alone: their
+    # stationary distribution must be the posterior (or its power beta, for a tempered replica). One proposal
+    # moves less than a sweep, so 60,000 of them still leave a total-variation distance of about 0.02-0.045;
+    # measured on broken kernels (split-attempt probability, merge proposal probability or the power left out
+    # of the ratio): 0.085-0.26.
+    from monoculture.metrics._crp import _Sampler
+
+    sampler = _Sampler(SMALL, 1, ALPHA, 1.0, beta=np.array([beta]))
+    sampler.place(0, np.arange(5))
+    rng = np.random.default_rng(5)
+    draws = np.empty((60_000, 5), dtype=np.int64)
+    accepted = 0
+    for index in range(draws.shape[0]):
+        accepted += sampler.split_merge(0, rng, scans, split_attempt)
+        draws[index] = sampler.labels(0)
+    assert accepted > 5_000  # the moves do move
+    _assert_matches(_frequencies(draws[500:]), _tempered(_exact_posterior(SMALL), beta), tv_limit=0.06,
+                    cell_limit=0.035)
+
+
+def test_tempered_gibbs_sweeps_sample_the_powered_posterior() -> None:
+    from monoculture.metrics._crp import _Sampler
+
+    sampler = _Sampler(SMALL, 2, ALPHA, 1.0, beta=np.array([0.5, 0.5]))
+    sampler.place(0, np.arange(5))
+    sampler.place(1, np.zeros(5, dtype=np.int64))
+    rng = np.random.default_rng(6)
+    draws = np.empty((6_000, 2, 5), dtype=np.int64)
+    for sweep in range(draws.shape[0]):
+        sampler.gibbs_sweep(rng.random((5, 2)))
+        draws[sweep] = [sampler.labels(0), sampler.labels(1)]
+    _assert_matches(_frequencies(draws[100:]), _tempered(_exact_posterior(SMALL), 0.5))
 
 
 def test_exact_log_posterior_matches_sampler_trace() -> None:
@@ -251,3 +312,119 @@ def test_many_questions_use_the_normalised_path() -> None:
     result = run_crp(x, sweeps=20, burn_in=2, chains=2, seed=0)
     assert np.all(result.tables_trace[:, 3:] == 2)
     assert result.p_multiple_concepts == pytest.approx(1 - (0.6**2 + 0.4**2))
+
+
+# --- convergence: split-merge moves, several starts, tempered replicas and the chains' agreement ----------------
+
+
+def _homogeneous(seed: int, people: int = 100, flip: float = 0.05) -> np.ndarray:
+    """Everyone shares one answer pattern, each answer flipped with probability ``flip``: one concept."""
+    rng = np.random.default_rng(seed)
+    pattern = rng.integers(0, 2, 36)
+    return pattern[None, :] ^ (rng.random((people, 36)) < flip).astype(np.int64)
+
+
+@pytest.mark.parametrize("population", [5, 6])
+def test_a_homogeneous_population_is_one_concept(population: int) -> None:
+    # The issue's case: 100 people x 36 questions sharing one pattern, 5% of answers flipped; the best partition
+    # is one table. Gibbs moves alone from everyone-alone left chains split (68/32, 55/45) for 1,500 sweeps.
+    x = _homogeneous(population)
+    published = run_crp(x, seed=0, split_merge=0, tempered_sweeps=0, starts=("alone",))
+    assert published.p_multiple_concepts > 0.05  # the failure this guards against, with these very data
+    assert not published.converged
+    result = run_crp(x, seed=0)
+    assert result.p_multiple_concepts < 0.05
+    assert result.converged and result.r_hat_p_multiple_concepts <= 1.1
+    assert result.log_posterior_trace[:, -1].max() >= log_posterior(np.zeros(100, dtype=int), x) - 1e-6
+    assert result.split_merge_proposed.tolist() == [500, 500, 500] and result.split_merge_accepted.sum() > 0
+
+
+def test_split_r_hat_by_hand() -> None:
+    # Two chains of 4 draws → four halves of 2: (0, 1), (2, 3), (1, 0), (3, 2); half means 0.5, 2.5, 0.5, 2.5.
+    # W = mean within-half variance = 0.5; B/n = variance of the half means = 4/3; n = 2.
+    # R̂ = √(((n − 1)/n · W + B/n) / W) = √((0.25 + 4/3) / 0.5) = √(19/6).
+    draws = np.array([[0.0, 1.0, 2.0, 3.0], [1.0, 0.0, 3.0, 2.0]])
+    assert split_r_hat(draws) == pytest.approx(math.sqrt(19 / 6))
+    assert split_r_hat(np.full((3, 10), 0.25)) == 1.0  # constant everywhere: nothing disagrees
+    assert split_r_hat(np.array([[0.0] * 10, [0.5] * 10])) == math.inf  # constant chains, different values
+    assert math.isnan(split_r_hat(np.zeros((2, 3))))  # fewer than 4 draws per chain
+    rng = np.random.default_rng(0)
+    assert split_r_hat(rng.normal(size=(4, 1000))) == pytest.approx(1.0, abs=0.01)  # independent draws
+    trend = np.linspace(0, 1, 1000)[None, :] + rng.normal(scale=0.05, size=(1, 1000))
+    assert split_r_hat(trend) > 1.5  # one chain still drifting: its halves disagree
+
+
+def _fake_result(p_multiple: np.ndarray, tables: np.ndarray) -> CRPResult:
+    chains, sweeps = p_multiple.shape
+    return CRPResult(n_individuals=20, n_questions=36, alpha=ALPHA, concentration=1.0, burn_in=1,
+                     tables_trace=tables, p_multiple_concepts_trace=p_multiple,
+                     log_posterior_trace=-np.arange(chains * sweeps, dtype=float).reshape(chains, sweeps),
+                     richness_trace=tables.astype(float), map_partition=np.zeros(20, dtype=np.int64),
+                     map_log_posterior=0.0)
+
+
+def test_convergence_check_and_chain_summaries() -> None:
+    rng = np.random.default_rng(1)
+    agree = rng.normal(0.4, 0.05, (3, 402))
+    result = _fake_result(agree, rng.integers(3, 6, (3, 402)))
+    assert result.converged and result.convergence_problems == ()
+    np.testing.assert_allclose(result.chain_p_multiple_concepts, agree[:, 2:].mean(axis=1))
+    assert result.chain_tables.shape == (3,)
+    np.testing.assert_array_equal(result.chain_final_log_posterior, result.log_posterior_trace[:, -1])
+    np.testing.assert_allclose(result.chain_mean_log_posterior, result.log_posterior_trace[:, 2:].mean(axis=1))
+    # One chain elsewhere: R̂ far above 1.1 and chain means 0.2 apart.
+    apart = agree.copy()
+    apart[2] += 0.2
+    flagged = _fake_result(apart, rng.integers(3, 6, (3, 402)))
+    assert not flagged.converged and flagged.r_hat_p_multiple_concepts > 1.1
+    assert any("chain means" in problem for problem in flagged.convergence_problems)
+    # Chain means 0.06 apart inside wide posteriors (R̂ near 1): still more than the tolerance of 0.05.
+    wide = rng.normal(0.5, 0.5, (3, 402))
+    wide -= wide[:, 2:].mean(axis=1, keepdims=True) - np.array([[0.47], [0.5], [0.53]])
+    spread = _fake_result(wide, rng.integers(3, 6, (3, 402)))
+    assert spread.r_hat_p_multiple_concepts < 1.1 and not spread.converged
+    # Near-constant traces with rare, unevenly spread excursions: R̂ is large but the chain means differ by far
+    # less than anyone would read (0.01), so that alone is no alarm.
+    rare = np.zeros((3, 402))
+    rare[0, 10:80] = 0.0198  # one person alone for 70 sweeps of one chain, never in the others
+    quiet = _fake_result(rare, np.ones((3, 402), dtype=np.int64))
+    assert quiet.r_hat_p_multiple_concepts > 1.1 and quiet.converged
+
+
+def test_starts_and_split_merge_settings_are_recorded_and_checked() -> None:
+    x = _noisy_clusters(3)
+    result = run_crp(x, sweeps=20, burn_in=2, chains=4, seed=1, split_merge=0.5)
+    assert result.starts == ("alone", "together", "kmeans", "alone")
+    assert result.split_merge_proposed.tolist() == [10] * 4
+    assert result.temperatures == (1.0, 0.7, 0.45) and result.tempered_sweeps == 20  # 24 people: throughout
+    assert result.swaps_proposed.tolist() == [40] * 4 and result.swaps_accepted.sum() > 0
+    off = run_crp(x, sweeps=20, burn_in=2, chains=2, split_merge=0, tempered_sweeps=0, starts=("together",))
+    assert off.starts == ("together", "together") and off.split_merge_accepted.tolist() == [0, 0]
+    assert off.tempered_sweeps == 0 and off.swaps_proposed.tolist() == [0, 0]
+    assert off.tables_trace[:, 0].tolist() != [24, 24]  # not everyone alone after the first sweep
+    for bad in ({"starts": ("nowhere",)}, {"starts": ()}, {"split_merge": -1}, {"split_merge": math.nan},
+                {"split_attempt": 0.0}, {"temperatures": (0.7, 1.0)}, {"temperatures": (1.0, 1.5)},
+                {"tempered_sweeps": -1}, {"alpha": math.nan}, {"alpha": math.inf}):
+        with pytest.raises(ValueError):
+            run_crp(x, sweeps=10, burn_in=2, **bad)
+
+
+def test_replicas_stop_after_the_burn_in_above_sixty_people() -> None:
+    x = _homogeneous(3, people=80, flip=0.1)
+    result = run_crp(x, sweeps=30, burn_in=9, chains=2, seed=2)
+    assert result.tempered_sweeps == 10 and result.swaps_proposed.tolist() == [20, 20]
+    assert result.p_multiple_concepts_trace.shape == (2, 30) and np.isfinite(result.log_posterior_trace).all()
+    assert result.map_log_posterior == pytest.approx(log_posterior(result.map_partition, x))
+
+
+def test_kmeans_start_is_a_partition_near_the_clusters() -> None:
+    from monoculture.metrics._crp import _kmeans_start
+
+    pattern = np.random.default_rng(5).integers(0, 2, 36)
+    x = np.vstack([np.tile(pattern, (12, 1)), np.tile(1 - pattern, (8, 1))])
+    labels = _kmeans_start(x, np.random.default_rng(0))
+    assert labels.tolist() == [0] * 12 + [1] * 8  # identical rows share a centre; numbered by first appearance
+    noisy = _noisy_clusters(9)
+    labels = _kmeans_start(noisy, np.random.default_rng(1))
+    assert labels.shape == (24,) and labels[0] == 0 and set(labels.tolist()) == set(range(labels.max() + 1))
+    assert labels.max() + 1 <= math.ceil(math.sqrt(24))

@@ -6,11 +6,15 @@ Importing this package is cheap: colour-science is imported only when a colour c
 from monoculture.metrics._choices import agreement, response_matrix
 from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
 from monoculture.metrics._crp import (
+    CHAIN_SPREAD_TOLERANCE,
+    R_HAT_THRESHOLD,
+    START_KINDS,
     CRPResult,
     SubsampledCRP,
     log_posterior,
     p_multiple_concepts,
     run_crp,
+    split_r_hat,
     subsampled_p_multiple_concepts,
 )
 from monoculture.metrics._modes import compare_modes, compare_sampled_modes, total_variation
@@ -34,7 +38,11 @@ __all__ = [
     "log_posterior",
     "p_multiple_concepts",
     "run_crp",
+    "split_r_hat",
     "subsampled_p_multiple_concepts",
+    "CHAIN_SPREAD_TOLERANCE",
+    "R_HAT_THRESHOLD",
+    "START_KINDS",
     "colour_word_stats",
     "delta_e_2000",
     "delta_e_76",

@@ -1,4 +1,5 @@
-"""Latent concepts from forced-choice answers: a Chinese-Restaurant-Process mixture, sampled by collapsed Gibbs.
+"""Latent concepts from forced-choice answers: a Chinese-Restaurant-Process mixture, sampled by collapsed Gibbs
+with split-merge moves and tempered replicas, from several starting partitions.
 
 Source: Martí, Wu, Piantadosi & Kidd (2023) "Latent diversity in human concepts" and its re-use by Murthy,
 Ullman & Hu (2025); the model is docs/methods.md, section 4. Individuals sit at tables (concepts). A table's
@@ -10,16 +11,51 @@ removed, at a table t of n_t members of whom y_tq answered 1 to question q is
 
 and at a new table ∝ concentration · 0.5^Q.
 
-The published sampler rescored the whole joint posterior for every candidate seat (about 1.8 s per sweep
-for 74 people). This one keeps per-table sufficient statistics (member counts and per-question "1" counts,
-encoded together as one integer key per table and question), looks the log-probabilities up in
-precomputed tables, scores every table with one matrix-vector product, and runs all chains at once:
-a full 500-sweep, 3-chain run on 100 people x 36 questions takes well under a second on one core
-(``benchmarks/crp_speed.py``).
+**Moves.** Each sweep re-seats every individual once by that conditional (Gibbs), then makes
+``split_merge`` split-merge proposals per chain (Jain & Neal 2004, "A split-merge Markov chain Monte Carlo
+procedure for the Dirichlet process mixture model", J. Comput. Graph. Stat. 13:158-182): two individuals i
+and j are drawn; S holds the others seated with either of them. A *launch state* splits S ∪ {i, j} into i's
+side and j's side without looking at where S sits now: S is allocated one by one in a random order, each
+individual to a side by the restricted conditional given those already allocated (the sequential allocation
+of Dahl 2005), then ``split_merge_scans`` restricted Gibbs scans follow (Jain & Neal's intermediate scans).
+If i and j share a table, one more restricted Gibbs scan proposes the split; otherwise the merge of their two
+tables is proposed and that scan is only evaluated, for the probability of producing the current split. The
+Metropolis-Hastings ratio (Jain & Neal, eqs. 3.5-3.7) uses that proposal probability, so each proposal
+leaves the posterior invariant. A split is attempted only with probability ``split_attempt`` (splits of a big
+table cost a pass over it and are mostly refused), a merge always; the two probabilities enter the ratio. A
+merge whose ratio fails even with a proposal probability of 1 is refused before its launch state is built.
+Single-person Gibbs moves cannot cross between a split and a merged state whose intermediate partitions are
+improbable (a homogeneous population held at two tables for thousands of sweeps); split-merge moves can.
+
+**Tempered replicas.** Populations whose answers are close to coin flips have two kinds of partition of
+similar posterior mass, one noisy table and many small ones (docs/methods.md, section 4.5), separated by
+partitions of much lower mass; no move of one person or one pair of tables crosses that barrier often, and a
+17-person concept gave 0.24 to 0.88 across seeds. Each chain therefore carries replicas at powers
+``temperatures`` = (1, 0.7, 0.45) of the posterior (replica exchange, "parallel tempering": Swendsen & Wang
+1986, Geyer 1991); at a lower power the barrier is lower. After every sweep, neighbouring powers exchange
+their partitions with probability min(1, exp((β_a − β_b)(log P_b − log P_a))), which keeps each power's
+target invariant; only the replica at power 1 is recorded, and split-merge moves act on it. Replicas cost a
+Gibbs pass each (vectorised with the chains), so they run through the whole run for at most 60 people, through
+the burn-in (to leave metastable partitions) for at most 1,000, and not above.
+
+**Starts.** Chain c starts from ``starts[c % len(starts)]``: ``"alone"`` (everyone at their own table: the
+published sampler's start), ``"together"`` (everyone at one table) or ``"kmeans"`` (a k-modes clustering
+with ⌈√N⌉ centres, k-means++ seeding and Hamming distance, drawn with the chain's own generator). Chains
+that start from opposite ends and still agree after the burn-in are evidence of convergence;
+:attr:`CRPResult.converged` checks it (split-R̂ and the spread of the chains' means).
+
+**Cost.** The sampler keeps per-table sufficient statistics (member count, per-question counts of 0s and
+1s), looks log-probabilities up in tables of length N + 2, scores every table of every chain and replica
+with one matrix-vector product per person, and keeps each replica's tables packed at the front of its slots
+so only occupied tables are scored. Memory is linear in people x questions (plus the traces, chains x
+sweeps; ``keep_partitions`` adds chains x sweeps x N). A full 500-sweep, 3-chain run on 100 people x 36
+questions takes about 0.7 s on one core (``benchmarks/crp_speed.py``); 20,000 people fit in 0.25 GB
+(``benchmarks/crp_memory.py``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,31 +65,80 @@ from scipy.special import betaln, gammaln
 from monoculture.metrics._richness import chao1_from_frequencies
 
 __all__ = [
+    "CHAIN_SPREAD_TOLERANCE",
     "CRPResult",
+    "R_HAT_THRESHOLD",
+    "START_KINDS",
     "SubsampledCRP",
     "log_posterior",
     "p_multiple_concepts",
     "run_crp",
+    "split_r_hat",
     "subsampled_p_multiple_concepts",
 ]
 
 DEFAULT_ALPHA = 0.16  # ≈ 88% test-retest agreement (Martí et al. 2023)
 PAPER_SIZES = (25, 50, 75, 100)
+START_KINDS = ("alone", "together", "kmeans")
+DEFAULT_SPLIT_MERGE = 1.0  # split-merge proposals per chain and sweep
+DEFAULT_SPLIT_MERGE_SCANS = 0  # intermediate restricted Gibbs scans per proposal
+DEFAULT_SPLIT_ATTEMPT = 0.25  # probability of attempting a split when the two people drawn share a table
+DEFAULT_TEMPERATURES = (1.0, 0.7, 0.45)  # powers of the posterior of each chain's replicas
+FULL_TEMPERING_MAX_PEOPLE = 60  # replicas through the whole run up to this many people
+BURN_IN_TEMPERING_MAX_PEOPLE = 1000  # replicas through the burn-in up to this many; none above
+# Convergence check (CRPResult.converged). Split-R̂ above 1.1 is the customary sign of chains that have not
+# mixed (Gelman et al., Bayesian Data Analysis, 3rd ed., section 11.5). A statistic that barely moves (a
+# population at one table with rare excursions) has a tiny within-chain variance, so R̂ flags differences
+# nobody would read; below these absolute differences between chain means R̂ is not consulted.
+R_HAT_THRESHOLD = 1.1
+NEGLIGIBLE_SPREAD = {"p_multiple_concepts": 0.01, "tables": 0.25}
+# Chain means of P(multiple concepts) further apart than this fail the check whatever R̂ says.
+CHAIN_SPREAD_TOLERANCE = 0.05
 # exp() of a score below about -745 underflows to 0; scores are bounded, so normalising by the
 # per-chain maximum is needed only when the bound comes near that.
 _SAFE_LOG_RANGE = 600.0
 
 
+def split_r_hat(draws: np.ndarray) -> float:
+    """Split-R̂ of one statistic's draws, shape ``(chains, draws)`` (Gelman et al., BDA3, section 11.4).
+
+    Each chain is cut into two halves (the middle draw dropped when the count is odd), and R̂ =
+    √(((n − 1)/n · W + B/n) / W) with W the mean within-half variance and B/n the variance of the half
+    means, n draws per half. 1 = the halves agree; above :data:`R_HAT_THRESHOLD` (1.1) they disagree
+    beyond their own spread. Constant draws: 1.0 when every half holds the same value, ``inf`` when halves
+    are constant at different values. ``nan`` with fewer than 4 draws per chain.
+    """
+    values = np.asarray(draws, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"draws must have shape (chains, draws), got {values.shape}")
+    half = values.shape[1] // 2
+    if half < 2:
+        return float("nan")
+    halves = np.concatenate([values[:, :half], values[:, -half:]])
+    means = halves.mean(axis=1)
+    within = float(halves.var(axis=1, ddof=1).mean())
+    between = float(means.var(ddof=1))  # B / n
+    negligible = 1e-24 * max(1.0, float(np.abs(values).max())) ** 2  # rounding, not spread
+    if within <= negligible:
+        return 1.0 if between <= negligible else float("inf")
+    return float(math.sqrt(((half - 1) / half * within + between) / within))
+
+
 @dataclass(frozen=True, eq=False)
 class CRPResult:
-    """Per-sweep traces of every chain and their posterior summaries.
+    """Per-sweep traces of every chain, their posterior summaries and convergence diagnostics.
 
     Traces have shape ``(chains, sweeps)``; index ``s`` is the state after ``s + 1`` full sweeps, so
     index 499 of a 500-sweep run is the published "Iteration 499". Post-burn-in means sweeps with index
     greater than ``burn_in`` (101-499 for the default run), as in the published sampler.
     ``map_partition`` labels each individual's table (numbered by first appearance) in the sample with
     the highest log posterior after burn-in, over all chains. ``partitions`` holds every sampled
-    partition, shape ``(chains, sweeps, N)``, when the run was asked to keep them.
+    partition, shape ``(chains, sweeps, N)``, when the run was asked to keep them. ``starts`` names each
+    chain's starting partition; ``split_merge_proposed`` / ``split_merge_accepted`` count each chain's
+    split-merge proposals and acceptances over the whole run (zeros when split-merge moves were off);
+    ``temperatures`` is the ladder of posterior powers of each chain's replicas, run through the first
+    ``tempered_sweeps`` sweeps (0: no replicas), and ``swaps_proposed`` / ``swaps_accepted`` count each
+    chain's replica exchanges. Traces, summaries and diagnostics are of the replicas at power 1 only.
     """
 
     n_individuals: int
@@ -68,6 +153,13 @@ class CRPResult:
     map_partition: np.ndarray
     map_log_posterior: float
     partitions: np.ndarray | None = None
+    starts: tuple[str, ...] = ()
+    split_merge_proposed: np.ndarray | None = None
+    split_merge_accepted: np.ndarray | None = None
+    temperatures: tuple[float, ...] = (1.0,)
+    tempered_sweeps: int = 0
+    swaps_proposed: np.ndarray | None = None
+    swaps_accepted: np.ndarray | None = None
 
     @property
     def chains(self) -> int:
@@ -122,6 +214,67 @@ class CRPResult:
         if not 0 <= sweep < self.sweeps:
             raise ValueError(f"sweep {sweep} is outside 0..{self.sweeps - 1}")
         return float(self.p_multiple_concepts_trace[:, sweep].mean())
+
+    # --- per-chain summaries and convergence ---------------------------------------------------------
+
+    @property
+    def chain_p_multiple_concepts(self) -> np.ndarray:
+        """Each chain's post-burn-in mean of P(multiple concepts), shape ``(chains,)``."""
+        return self.p_multiple_concepts_trace[:, self.post_burn_in].mean(axis=1)
+
+    @property
+    def chain_tables(self) -> np.ndarray:
+        """Each chain's post-burn-in mean number of tables, shape ``(chains,)``."""
+        return self.tables_trace[:, self.post_burn_in].mean(axis=1)
+
+    @property
+    def chain_final_log_posterior(self) -> np.ndarray:
+        """Each chain's log posterior (up to a constant shared by all chains) at the last sweep."""
+        return self.log_posterior_trace[:, -1].copy()
+
+    @property
+    def chain_mean_log_posterior(self) -> np.ndarray:
+        """Each chain's post-burn-in mean log posterior: a chain well below the others sits in a worse mode."""
+        return self.log_posterior_trace[:, self.post_burn_in].mean(axis=1)
+
+    @property
+    def r_hat_p_multiple_concepts(self) -> float:
+        """Split-R̂ of P(multiple concepts) over the post-burn-in sweeps (:func:`split_r_hat`)."""
+        return split_r_hat(self.p_multiple_concepts_trace[:, self.post_burn_in])
+
+    @property
+    def r_hat_tables(self) -> float:
+        """Split-R̂ of the number of tables over the post-burn-in sweeps (:func:`split_r_hat`)."""
+        return split_r_hat(self.tables_trace[:, self.post_burn_in])
+
+    @property
+    def convergence_problems(self) -> tuple[str, ...]:
+        """Why the chains disagree, one sentence each; empty when :attr:`converged`.
+
+        A statistic (P(multiple concepts), tables) fails when its split-R̂ exceeds :data:`R_HAT_THRESHOLD`
+        while its chain means differ by more than a negligible amount (0.01 for P(multiple concepts),
+        0.25 tables); P(multiple concepts) also fails when its chain means are further apart than
+        :data:`CHAIN_SPREAD_TOLERANCE` (0.05), whatever R̂ says.
+        """
+        problems = []
+        checks = (("p_multiple_concepts", "P(multiple concepts)", self.r_hat_p_multiple_concepts,
+                   self.chain_p_multiple_concepts),
+                  ("tables", "tables", self.r_hat_tables, self.chain_tables))
+        for key, label, r_hat, means in checks:
+            spread = float(means.max() - means.min())
+            if (not r_hat <= R_HAT_THRESHOLD) and spread > NEGLIGIBLE_SPREAD[key]:
+                problems.append(f"{label}: split-R-hat {r_hat:.2f} > {R_HAT_THRESHOLD} "
+                                f"(chain means {', '.join(f'{value:.3f}' for value in means)})")
+        spread = float(self.chain_p_multiple_concepts.max() - self.chain_p_multiple_concepts.min())
+        if spread > CHAIN_SPREAD_TOLERANCE:
+            problems.append(f"P(multiple concepts): chain means {spread:.3f} apart > {CHAIN_SPREAD_TOLERANCE}")
+        return tuple(problems)
+
+    @property
+    def converged(self) -> bool:
+        """True when the chains agree (no :attr:`convergence_problems`); False = do not trust the means yet:
+        run more sweeps and check again."""
+        return not self.convergence_problems
 
 
 @dataclass(frozen=True)
@@ -208,6 +361,379 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return rank[inverse.ravel()]
 
 
+def _kmeans_start(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A k-modes partition: ⌈√N⌉ centres by k-means++ seeding, Hamming distance, majority-vote centres.
+
+    Labels are numbered by first appearance; empty clusters vanish, so there can be fewer than ⌈√N⌉.
+    """
+    n = x.shape[0]
+    k = min(n, math.ceil(math.sqrt(n)))
+    xf = x.astype(float)
+
+    def distances(centres: np.ndarray) -> np.ndarray:  # Hamming distance of every person to every centre
+        return xf @ (1.0 - centres).T + (1.0 - xf) @ centres.T
+
+    centres = [xf[int(rng.integers(n))]]
+    nearest = distances(centres[0][None, :])[:, 0]
+    for _ in range(1, k):
+        total = nearest.sum()
+        if total <= 0:
+            break  # everyone already coincides with a centre
+        centre = xf[int(rng.choice(n, p=nearest / total))]
+        centres.append(centre)
+        nearest = np.minimum(nearest, distances(centre[None, :])[:, 0])
+    grid = np.array(centres)
+    labels = distances(grid).argmin(axis=1)
+    for _ in range(20):
+        counts = np.bincount(labels, minlength=grid.shape[0]).astype(float)
+        ones = np.zeros_like(grid)
+        np.add.at(ones, labels, xf)
+        occupied = counts > 0
+        majority = np.where(2 * ones > counts[:, None], 1.0, np.where(2 * ones < counts[:, None], 0.0, grid))
+        grid = np.where(occupied[:, None], majority, grid)
+        updated = distances(grid).argmin(axis=1)
+        if np.array_equal(updated, labels):
+            break
+        labels = updated
+    return _canonical(labels)
+
+
+class _Sampler:
+    """The state of every replica and the moves on it.
+
+    A replica is one Markov chain on partitions; each chain of the run is a ladder of replicas at the
+    powers ``beta`` of the posterior (1 = the posterior itself). Tables live in slots; slot s of replica r
+    is row ``s * replicas + r`` of the per-table arrays, so the first ``(K_max + 1) * replicas`` rows hold
+    every replica's occupied tables plus its one empty "new table" slot (replica r keeps its K_r tables in
+    slots 0..K_r − 1 and the new-table slot at K_r). Per row: ``counts`` = per-question numbers of members
+    who answered 0 (first Q columns) and 1 (last Q); ``weights`` @ [x, 1] = the log score of seating answer
+    vector x there at power 1 (log n_t + Σ_q log p); ``removed`` @ [x, 1] = the same for a member x scored
+    with x taken out (log (n_t − 1) + ..., and the new-table score for a table of one). A replica at power
+    β scores β times these. Every lookup table has N + 2 entries: memory is linear in people x questions.
+    """
+
+    def __init__(self, x: np.ndarray, replicas: int, alpha: float, concentration: float,
+                 beta: np.ndarray) -> None:
+        n, q = x.shape
+        self.n, self.q, self.replicas = n, q, replicas
+        counts_axis = np.arange(n + 2, dtype=float)
+        # log(m + α) of a count m; log(m − 1 + α) of a count m that includes the person scored (0 for m = 0,
+        # a placeholder multiplied away: a member's own answer is counted, so m ≥ 1 where it is used).
+        self.log_a = np.log(counts_axis + alpha)
+        self.log_a_less = np.where(counts_axis >= 1, np.log(np.maximum(counts_axis - 1 + alpha, alpha)), 0.0)
+        self.log_den = np.log(counts_axis + 2 * alpha)
+        with np.errstate(divide="ignore"):
+            self.log_size = np.log(counts_axis)  # log 0 = -inf: an empty slot never wins
+        self.log_size_less = self.log_size.copy()
+        self.log_size_less[0] = math.log(concentration)  # a person alone: their table is the new table
+        # The count-free parts of a row's score by table size: of seating someone new, and of a member.
+        self.size_term = self.log_size - q * self.log_den
+        less = np.maximum(counts_axis - 1, 0).astype(np.int64)
+        self.less_term = np.where(counts_axis >= 1, self.log_size_less[less] - q * self.log_den[less], 0.0)
+        self.lgamma_a = gammaln(counts_axis + alpha)
+        self.lgamma_den = gammaln(counts_axis + 2 * alpha)
+        self.lgamma_size = np.where(counts_axis > 0, gammaln(np.maximum(counts_axis, 1)), 0.0)
+        self.log_beta_aa = float(betaln(alpha, alpha))
+        self.log_concentration = math.log(concentration)
+        self.prior_constant = float(gammaln(concentration) - gammaln(concentration + n))
+        self.new_table_score = self.log_concentration + q * math.log(0.5)
+        worst = q * math.log((n + 2 * alpha) / alpha) + abs(self.log_concentration) + math.log(n + 1)
+        self.normalise = worst > _SAFE_LOG_RANGE
+
+        self.ext = np.hstack([1 - x, x])  # a person's contribution to a table's counts
+        columns = np.arange(q)[None, :] + q * x  # the count column each answer selects
+        self.x_rows = list(np.hstack([x.astype(float), np.ones((n, 1))]))
+        self.ext_rows = list(self.ext)
+        # Split-merge: the two sides' counts sit in one vector of 4Q (side 0, then side 1).
+        self.side_rows = (list(columns), list(columns + 2 * q))
+        self.both_rows = list(np.hstack([columns, columns + 2 * q]))
+        self.own_less = (np.repeat([1, 0], q), np.repeat([0, 1], q))
+        self.halves = np.repeat(np.eye(2), q, axis=0)
+
+        rows = (n + 1) * replicas
+        self.counts = np.zeros((rows, 2 * q), dtype=np.int64)
+        self.size = np.zeros(rows, dtype=np.int64)
+        self.weights = np.zeros((rows, q + 1))
+        self.weights[:, q] = -np.inf
+        self.removed = np.zeros((rows, q + 1))
+        self.seat = np.zeros((n, replicas), dtype=np.int64)  # row of each person's table, per replica
+        self.tables = [0] * replicas
+        self.replica_ids = np.arange(replicas)
+        self.beta = np.asarray(beta, dtype=float).copy()
+        self.tempered = bool(np.any(self.beta != 1.0))
+        self.beta_rows = np.tile(self.beta, n + 1)  # the power of each row's replica
+        # The score of a replica's new-table slot at power 1, indexed by the size of the person's own table:
+        # a person alone already has the new-table option at their own table, so the slot is switched off.
+        self.new_slot_value = np.full(n + 2, self.new_table_score)
+        self.new_slot_value[1] = -np.inf
+
+    # --- state -----------------------------------------------------------------------------------------
+
+    def place(self, replica: int, labels: np.ndarray) -> None:
+        """Seat ``replica`` by ``labels`` (tables numbered 0..K − 1)."""
+        tables = int(labels.max()) + 1
+        rows = labels * self.replicas + replica
+        self.seat[:, replica] = rows
+        np.add.at(self.counts, rows, self.ext)
+        np.add.at(self.size, rows, 1)
+        self.tables[replica] = tables
+        self._refresh(np.arange(tables + 1) * self.replicas + replica)
+        self._open(replica)
+
+    def _refresh(self, rows: np.ndarray) -> None:
+        """Recompute the score rows of ``rows`` from their counts (empty rows score -inf)."""
+        q = self.q
+        counts = self.counts[rows]
+        size = self.size[rows]
+        log_a = self.log_a.take(counts)
+        block = np.empty((len(rows), q + 1))
+        np.subtract(log_a[:, q:], log_a[:, :q], out=block[:, :q])
+        np.add(log_a[:, :q].sum(axis=1), self.size_term.take(size), out=block[:, q])
+        self.weights[rows] = block
+        log_less = self.log_a_less.take(counts)
+        np.subtract(log_less[:, q:], log_less[:, :q], out=block[:, :q])
+        np.add(log_less[:, :q].sum(axis=1), self.less_term.take(size), out=block[:, q])
+        self.removed[rows] = block
+
+    def _open(self, replica: int) -> None:
+        """Make slot K_r of ``replica`` (empty) its new-table slot."""
+        self.weights[self.tables[replica] * self.replicas + replica, self.q] = self.new_table_score
+
+    def _close_empty(self, replica: int, row: int) -> None:
+        """Row ``row`` of ``replica`` has just emptied: move the replica's last table into it, shift the new slot."""
+        replicas = self.replicas
+        last_row = (self.tables[replica] - 1) * replicas + replica
+        new_row = self.tables[replica] * replicas + replica
+        if row != last_row:
+            self.counts[row] = self.counts[last_row]
+            self.size[row] = self.size[last_row]
+            self.weights[row] = self.weights[last_row]
+            self.removed[row] = self.removed[last_row]
+            seat = self.seat[:, replica]
+            seat[seat == last_row] = row
+            self.counts[last_row] = 0
+            self.size[last_row] = 0
+        self.weights[new_row, self.q] = -np.inf
+        self.weights[last_row, : self.q] = 0.0
+        self.tables[replica] -= 1
+        self._open(replica)
+
+    def swap(self, first: int, second: int) -> None:
+        """Exchange the powers of two replicas (replica exchange: the states stay, the targets move)."""
+        self.beta[first], self.beta[second] = self.beta[second], self.beta[first]
+        self.beta_rows[first :: self.replicas] = self.beta[first]
+        self.beta_rows[second :: self.replicas] = self.beta[second]
+
+    # --- Gibbs ------------------------------------------------------------------------------------------
+
+    def gibbs_sweep(self, uniforms: np.ndarray) -> None:
+        """Re-seat every person once in every replica; ``uniforms`` has shape (N, replicas)."""
+        replicas = self.replicas
+        replica_ids = self.replica_ids
+        weights, removed, counts, size, seat = self.weights, self.removed, self.counts, self.size, self.seat
+        tempered, beta_rows = self.tempered, self.beta_rows
+        new_slot_value, normalise = self.new_slot_value, self.normalise
+        x_rows, ext_rows = self.x_rows, self.ext_rows
+        uniform_rows = list(uniforms)
+        accumulate = np.add.accumulate
+        active = (max(self.tables) + 1) * replicas
+        new_rows = np.array(self.tables) * replicas + replica_ids
+        for person in range(self.n):
+            own = seat[person]
+            vector = x_rows[person]
+            scores = weights[:active] @ vector
+            scores[own] = removed.take(own, axis=0) @ vector
+            scores[new_rows] = new_slot_value.take(size.take(own))
+            if tempered:
+                scores *= beta_rows[:active]
+            block = scores.reshape(-1, replicas)
+            if normalise:
+                block -= block.max(axis=0)
+            np.exp(block, out=block)
+            accumulate(block, axis=0, out=block)
+            # The first slot whose cumulative weight passes u x total (empty padding slots never do).
+            chosen = (block > block[-1] * uniform_rows[person]).argmax(axis=0) * replicas + replica_ids
+            if chosen.tolist() == own.tolist():
+                continue  # nobody moved: the statistics are unchanged
+            moved = chosen != own
+            leave, join = own[moved], chosen[moved]
+            contribution = ext_rows[person]
+            counts[leave] -= contribution
+            size[leave] -= 1
+            counts[join] += contribution
+            size[join] += 1
+            self._refresh(np.concatenate([leave, join]))
+            seat[person] = chosen
+            opened = join == new_rows[moved]
+            emptied = size.take(leave) == 0
+            if opened.any() or emptied.any():
+                movers = np.flatnonzero(moved)
+                for replica in movers[opened].tolist():
+                    self.tables[replica] += 1
+                    self._open(replica)
+                for replica, left in zip(movers[emptied].tolist(), leave[emptied].tolist()):
+                    self._close_empty(replica, left)
+                active = (max(self.tables) + 1) * replicas
+                new_rows = np.array(self.tables) * replicas + replica_ids
+
+    # --- split-merge ------------------------------------------------------------------------------------
+
+    def _split_gain(self, first: np.ndarray, second: np.ndarray, size_first: int, size_second: int) -> float:
+        """log P(two tables with these counts) − log P(one table of both), at power 1."""
+        q = self.q
+        merged = first + second
+        total = size_first + size_second
+        lgamma_a, lgamma_den, lgamma_size = self.lgamma_a, self.lgamma_den, self.lgamma_size
+        return (self.log_concentration + lgamma_size[size_first] + lgamma_size[size_second] - lgamma_size[total]
+                + float(lgamma_a.take(first).sum() + lgamma_a.take(second).sum() - lgamma_a.take(merged).sum())
+                - q * (lgamma_den[size_first] + lgamma_den[size_second] - lgamma_den[total] + self.log_beta_aa))
+
+    def split_merge(self, replica: int, rng: np.random.Generator, scans: int, split_attempt: float) -> bool:
+        """One Jain-Neal split-merge proposal in ``replica``; True if accepted (see the module docstring)."""
+        n, q = self.n, self.q
+        beta = float(self.beta[replica])
+        seat = self.seat[:, replica]
+        pick_i, pick_j, accept_draw, attempt_draw = rng.random(4).tolist()
+        i = int(pick_i * n)
+        j = int(pick_j * (n - 1))
+        j += j >= i  # two distinct people, uniformly
+        row_i, row_j = int(seat[i]), int(seat[j])
+        same = row_i == row_j
+        log_accept = math.log(max(accept_draw, 1e-300))
+        # Splits are attempted with probability ``split_attempt``, merges always: the move-type probabilities
+        # enter the Metropolis-Hastings ratio (a split's is divided by it, a merge's multiplied).
+        log_attempt = math.log(split_attempt)
+        if same and attempt_draw >= split_attempt:
+            return False
+        if not same:
+            # A merge's acceptance is q(current split | launch) · attempt · P(merged)/P(split), and q ≤ 1: when
+            # attempt · P(merged)/P(split) already fails, the proposal is rejected without a launch state.
+            gain = beta * self._split_gain(self.counts[row_i], self.counts[row_j],
+                                           int(self.size[row_i]), int(self.size[row_j]))
+            if log_accept >= log_attempt - gain:
+                return False
+        together = (seat == row_i) if same else (seat == row_i) | (seat == row_j)
+        together[i] = together[j] = False
+        members = rng.permutation(np.flatnonzero(together)).tolist()
+        draws = rng.random(len(members) * (scans + 2)).tolist()
+        log_a, log_den, log_size, halves = self.log_a, self.log_den, self.log_size, self.halves
+        both_rows, own_less = self.both_rows, self.own_less
+        side_rows = self.side_rows
+        stats = np.zeros(4 * q, dtype=np.int64)
+        stats[side_rows[0][i]] += 1
+        stats[side_rows[1][j]] += 1
+        sizes = [1, 1]
+        sides = [0] * len(members)
+        draw = 0
+        for position, person in enumerate(members):  # launch: sequential allocation
+            first, second = (log_a.take(stats.take(both_rows[person])) @ halves).tolist()
+            odds = beta * (first - second - q * (log_den[sizes[0]] - log_den[sizes[1]])
+                           + log_size[sizes[0]] - log_size[sizes[1]])
+            side = 0 if draws[draw] < _probability_first(odds) else 1
+            draw += 1
+            stats[side_rows[side][person]] += 1
+            sizes[side] += 1
+            sides[position] = side
+        log_proposal = 0.0
+        for scan in range(scans + 1):
+            final = scan == scans
+            for position, person in enumerate(members):
+                side = sides[position]
+                sizes[side] -= 1
+                first, second = (log_a.take(stats.take(both_rows[person]) - own_less[side]) @ halves).tolist()
+                odds = beta * (first - second - q * (log_den[sizes[0]] - log_den[sizes[1]])
+                               + log_size[sizes[0]] - log_size[sizes[1]])
+                if final and not same:  # the merge's reverse: the probability of the current split
+                    new_side = 0 if seat[person] == row_i else 1
+                else:
+                    new_side = 0 if draws[draw] < _probability_first(odds) else 1
+                    draw += 1
+                if final:
+                    log_proposal -= _log1p_exp(-odds if new_side == 0 else odds)
+                if new_side != side:
+                    stats[side_rows[side][person]] -= 1
+                    stats[side_rows[new_side][person]] += 1
+                    sides[position] = new_side
+                sizes[new_side] += 1
+        gain = beta * self._split_gain(stats[: 2 * q], stats[2 * q :], sizes[0], sizes[1])
+        if log_accept >= (gain - log_proposal - log_attempt if same else log_proposal - gain + log_attempt):
+            return False
+        replicas = self.replicas
+        if same:
+            new_row = self.tables[replica] * replicas + replica
+            moving = [person for person, side in zip(members, sides) if side == 1] + [j]
+            seat[moving] = new_row
+            self.counts[row_i] = stats[: 2 * q]
+            self.size[row_i] = sizes[0]
+            self.counts[new_row] = stats[2 * q :]
+            self.size[new_row] = sizes[1]
+            self.tables[replica] += 1
+            self._refresh(np.array([row_i, new_row]))
+            self._open(replica)
+        else:
+            seat[seat == row_j] = row_i
+            self.counts[row_i] += self.counts[row_j]
+            self.size[row_i] += self.size[row_j]
+            self.counts[row_j] = 0
+            self.size[row_j] = 0
+            self._refresh(np.array([row_i, row_j]))
+            self._close_empty(replica, row_j)
+        return True
+
+    # --- summaries --------------------------------------------------------------------------------------
+
+    def record(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Tables, P(multiple concepts), richness and log posterior (power 1) of every replica now."""
+        replicas, q, n = self.replicas, self.q, self.n
+        active = (max(self.tables) + 1) * replicas
+        sizes = self.size[:active].reshape(-1, replicas)
+        table_count = np.array(self.tables)
+        p_multiple = 1.0 - (sizes * sizes).sum(axis=0) / float(n * n)  # integers first: exact for equal partitions
+        frequencies = [(sizes == k).sum(axis=0) for k in (1, 2, 3, 4)]
+        richness = np.atleast_1d(chao1_from_frequencies(*frequencies, table_count, n))
+        occupied = self.size[:active] > 0
+        marginal = (self.lgamma_a.take(self.counts[:active]).sum(axis=1)
+                    - q * (self.lgamma_den.take(self.size[:active]) + self.log_beta_aa))
+        likelihood = np.where(occupied, marginal, 0.0).reshape(-1, replicas).sum(axis=0)
+        prior = (self.lgamma_size.take(sizes).sum(axis=0) + table_count * self.log_concentration
+                 + self.prior_constant)
+        return table_count, p_multiple, richness, prior + likelihood
+
+    def labels(self, replica: int) -> np.ndarray:
+        """Replica ``replica``'s partition, tables numbered by first appearance."""
+        return _canonical(self.seat[:, replica])
+
+
+def _log1p_exp(value: float) -> float:
+    """log(1 + e^value) without overflow."""
+    return value + math.log1p(math.exp(-value)) if value > 0 else math.log1p(math.exp(value))
+
+
+def _probability_first(log_odds: float) -> float:
+    """1 / (1 + e^−log_odds) without overflow."""
+    if log_odds >= 0:
+        return 1.0 / (1.0 + math.exp(-log_odds))
+    odds = math.exp(log_odds)
+    return odds / (1.0 + odds)
+
+
+def default_tempered_sweeps(n_people: int, sweeps: int, burn_in: int) -> int:
+    """How many of the first sweeps run the tempered replicas by default (see the module docstring)."""
+    if n_people <= FULL_TEMPERING_MAX_PEOPLE:
+        return sweeps
+    if n_people <= BURN_IN_TEMPERING_MAX_PEOPLE:
+        return min(sweeps, burn_in + 1)
+    return 0
+
+
+def _start_labels(kind: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if kind == "alone":
+        return np.arange(x.shape[0])
+    if kind == "together":
+        return np.zeros(x.shape[0], dtype=np.int64)
+    return _kmeans_start(x, rng)
+
+
 def run_crp(
     responses: np.ndarray | Sequence[Sequence[int]],
     *,
@@ -218,153 +744,119 @@ def run_crp(
     concentration: float = 1.0,
     seed: int | Sequence[int] = 0,
     keep_partitions: bool = False,
+    split_merge: float = DEFAULT_SPLIT_MERGE,
+    split_merge_scans: int = DEFAULT_SPLIT_MERGE_SCANS,
+    split_attempt: float = DEFAULT_SPLIT_ATTEMPT,
+    starts: Sequence[str] = START_KINDS,
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    tempered_sweeps: int | None = None,
 ) -> CRPResult:
-    """Collapsed Gibbs sampling of the CRP mixture over individuals' 0/1 answer vectors.
+    """Sample the CRP mixture over individuals' 0/1 answer vectors (see the module docstring for the moves).
 
-    ``responses``: (N individuals, Q questions) array of 0/1. Every chain starts with everyone alone and
-    visits the individuals in order each sweep. Chain ``c`` draws from ``numpy.random.default_rng([*seed,
-    c])``, so a chain's draws do not depend on how many chains run beside it. Post-burn-in sweeps are
-    those with index > ``burn_in``. ``keep_partitions`` stores every sampled partition (memory
-    chains × sweeps × N integers).
+    ``responses``: (N individuals, Q questions) array of 0/1. Each sweep re-seats every individual once
+    (Gibbs), then makes ``split_merge`` split-merge proposals per chain (a fraction: one every 1/rate
+    sweeps), each with ``split_merge_scans`` intermediate restricted Gibbs scans, a split being attempted
+    with probability ``split_attempt`` when the two people drawn share a table (``split_merge=0``: Gibbs
+    moves only, as the published sampler). Each chain carries a replica per power in ``temperatures``
+    (first 1.0, the posterior) through the first ``tempered_sweeps`` sweeps, with a replica-exchange step
+    after every sweep; the default is every sweep for at most 60 people, the burn-in for at most 1,000, none
+    above. ``temperatures=(1.0,)`` or ``tempered_sweeps=0`` turns replicas off. Chain ``c`` starts from
+    ``starts[c % len(starts)]`` (``"alone"``, ``"together"``, ``"kmeans"``); its replica at rung r draws from
+    ``numpy.random.default_rng([*seed, c])`` (r = 0) or ``([*seed, c, r])``, so a chain's draws do not depend
+    on how many chains run beside it. Post-burn-in sweeps are those with index > ``burn_in``.
+    ``keep_partitions`` stores every sampled partition (memory chains × sweeps × N integers); nothing else
+    grows faster than people x questions.
     """
     x = _as_responses(responses)
     if sweeps < 1 or chains < 1 or burn_in < 0:
         raise ValueError("sweeps and chains must be at least 1 and burn_in non-negative")
     if burn_in + 1 >= sweeps:
         raise ValueError(f"burn_in {burn_in} leaves no post-burn-in sweeps out of {sweeps}")
-    if alpha <= 0 or concentration <= 0:
-        raise ValueError("alpha and concentration must be positive")
+    if not (math.isfinite(alpha) and alpha > 0 and math.isfinite(concentration) and concentration > 0):
+        raise ValueError("alpha and concentration must be positive and finite")
+    if not (math.isfinite(split_merge) and split_merge >= 0) or split_merge_scans < 0:
+        raise ValueError("split_merge and split_merge_scans must be non-negative")
+    if not 0.0 < split_attempt <= 1.0:
+        raise ValueError(f"split_attempt must lie in (0, 1], got {split_attempt}")
+    starts = tuple(starts)
+    if not starts or any(start not in START_KINDS for start in starts):
+        raise ValueError(f"starts must name some of {', '.join(START_KINDS)}, got {starts!r}")
+    ladder = tuple(float(value) for value in temperatures)
+    if not ladder or ladder[0] != 1.0 or any(not 0.0 < value < 1.0 for value in ladder[1:]):
+        raise ValueError(f"temperatures must be 1.0 followed by powers in (0, 1), got {ladder!r}")
     entropy = _seed_entropy(seed)
 
     n_people, n_questions = x.shape
-    capacity = n_people + 1  # slots per chain: N tables at most, plus one empty "new table" slot
-    stride = n_people + 1  # key of a (table, question) = members * stride + ones
-    n_keys = (n_people + 1) * stride
-    members = np.arange(n_people + 1)[:, None]
-    ones = np.arange(stride)[None, :]
-    possible = ones <= members
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_p1 = np.where(possible, np.log((ones + alpha) / (members + 2 * alpha)), 0.0).ravel()
-        log_p0 = np.where(possible, np.log((members - ones + alpha) / (members + 2 * alpha)), 0.0).ravel()
-        log_n = np.log(np.arange(n_people + 2, dtype=float))  # log 0 = -inf: an empty slot never wins
-        log_n_minus_1 = np.log(np.arange(n_people + 2, dtype=float) - 1.0)
-    log_ratio = log_p1 - log_p0
-    # Indexed by key + x * n_keys: log p when x = 1, log(1 - p) when x = 0.
-    log_p_given_x = np.concatenate([log_p0, log_p1])
-    # Per (table, question) marginal likelihood, for recording the log posterior.
-    member_grid = np.broadcast_to(members, possible.shape)
-    one_grid = np.broadcast_to(ones, possible.shape)
-    log_marginal = np.where(
-        possible,
-        betaln(np.where(possible, one_grid, 0) + alpha, np.where(possible, member_grid - one_grid, 0) + alpha)
-        - betaln(alpha, alpha),
-        0.0,
-    ).ravel()
-    log_gamma_size = np.where(np.arange(n_people + 1) > 0, gammaln(np.maximum(np.arange(n_people + 1), 1)), 0.0)
-    prior_constant = float(gammaln(concentration) - gammaln(concentration + n_people))
-    log_concentration = float(np.log(concentration))
-    new_table_score = log_concentration + n_questions * np.log(0.5)
-    worst = n_questions * np.log((n_people + 2 * alpha) / alpha) + abs(log_concentration) + np.log(n_people + 1)
-    normalise = worst > _SAFE_LOG_RANGE
-
-    # Flat state over all chains; row 0 is a dummy slot scored -inf so the cumulative sum of chain c's
-    # weights starts at the value just before its first slot.
-    rows = 1 + chains * capacity
-    chain_ids = np.arange(chains)
-    first_slot = 1 + chain_ids * capacity
-    seat = (first_slot[:, None] + np.arange(n_people)[None, :]).astype(np.int64)  # (chains, N) flat slots
-    size = np.zeros(rows, dtype=np.int64)
-    keys = np.zeros((rows, n_questions), dtype=np.int64)
-    size[seat.ravel()] = 1
-    keys[seat.ravel()] = np.tile(stride + x, (chains, 1))
-    # weights @ [x, 1] = the score of seating x at each slot: Σ_q x_q log(p/(1-p)) + Σ_q log(1-p) + log n.
-    weights = np.zeros((rows, n_questions + 1))
-    weights[:, :n_questions] = log_ratio.take(keys)
-    weights[:, n_questions] = log_p0.take(keys).sum(axis=1) + log_n.take(size)
-    weights[0, n_questions] = -np.inf
-    new_slot = (first_slot + n_people).tolist()
-    weights[new_slot, n_questions] = new_table_score
-
-    join_delta = stride + x  # key change when an individual joins a table
-    removed_offset = join_delta - x * n_keys  # key - join_delta + x * n_keys in one subtraction
-    # Lists of row views: indexing a list is cheaper than indexing an array in the inner loop.
-    offset_rows = list(removed_offset)
-    delta_rows = list(join_delta)
-    x_rows = list(np.hstack([x.astype(float), np.ones((n_people, 1))]))
-    segment_end = first_slot + capacity - 1
-    segment_start = first_slot - 1
-    generators = [np.random.default_rng([*entropy, chain]) for chain in range(chains)]
+    tempering = default_tempered_sweeps(n_people, sweeps, burn_in) if tempered_sweeps is None else tempered_sweeps
+    if tempering < 0:
+        raise ValueError("tempered_sweeps must be non-negative")
+    if tempering == 0:
+        ladder = (1.0,)
+    rungs = len(ladder)
+    replicas = chains * rungs  # replica r * chains + c: chain c's replica that starts at rung r
+    sampler = _Sampler(x, replicas, float(alpha), float(concentration), beta=np.repeat(np.array(ladder), chains))
+    generators = [np.random.default_rng([*entropy, index % chains] if index < chains
+                                        else [*entropy, index % chains, index // chains])
+                  for index in range(replicas)]
+    chain_starts = tuple(starts[chain % len(starts)] for chain in range(chains))
+    for index, generator in enumerate(generators):
+        sampler.place(index, _start_labels(chain_starts[index % chains], x, generator))
+    rate = float(split_merge) if n_people >= 2 else 0.0
+    holder = [[rung * chains + chain for rung in range(rungs)] for chain in range(chains)]  # replica per rung
 
     tables_trace = np.zeros((chains, sweeps), dtype=np.int64)
     p_multiple_trace = np.zeros((chains, sweeps))
     log_posterior_trace = np.zeros((chains, sweeps))
     richness_trace = np.zeros((chains, sweeps))
     partitions = np.zeros((chains, sweeps, n_people), dtype=np.int64) if keep_partitions else None
+    proposed = np.zeros(chains, dtype=np.int64)
+    accepted = np.zeros(chains, dtype=np.int64)
+    swaps_proposed = np.zeros(chains, dtype=np.int64)
+    swaps_accepted = np.zeros(chains, dtype=np.int64)
     map_value = -np.inf
     map_partition = np.zeros(n_people, dtype=np.int64)
 
     for sweep in range(sweeps):
-        uniform_rows = list(np.stack([generator.random(n_people) for generator in generators], axis=1))
-        for person in range(n_people):
-            slot = seat[:, person]
-            # Scores with everyone where they sit; only the person's own table changes when they stand up.
-            removed_score = log_p_given_x.take(keys.take(slot, axis=0) - offset_rows[person]).sum(axis=1)
-            removed_score += log_n_minus_1.take(size.take(slot))
-            scores = weights @ x_rows[person]
-            scores[slot] = removed_score
-            if normalise:
-                block = scores[1:].reshape(chains, capacity)
-                block -= block.max(axis=1, keepdims=True)
-            np.exp(scores, out=scores)
-            np.add.accumulate(scores, out=scores)
-            low = scores.take(segment_start)
-            high = scores.take(segment_end)
-            chosen = scores.searchsorted(low + uniform_rows[person] * (high - low), side="right")
-            chosen_list = chosen.tolist()
-            if chosen_list == slot.tolist():
-                continue  # nobody moved: the statistics are unchanged
-            delta = delta_rows[person]
-            leave = keys.take(slot, axis=0)
-            leave -= delta
-            keys[slot] = leave
-            left_size = size.take(slot) - 1
-            size[slot] = left_size
-            weights[slot, :n_questions] = log_ratio.take(leave)
-            weights[slot, n_questions] = log_p0.take(leave).sum(axis=1) + log_n.take(left_size)
-            join = keys.take(chosen, axis=0)
-            join += delta
-            keys[chosen] = join
-            joined_size = size.take(chosen) + 1
-            size[chosen] = joined_size
-            weights[chosen, :n_questions] = log_ratio.take(join)
-            weights[chosen, n_questions] = log_p0.take(join).sum(axis=1) + log_n.take(joined_size)
+        if rungs > 1 and sweep == tempering:
+            # The tempered replicas have done their work: carry on with each chain's replica at power 1 only.
+            cold = [holder[chain][0] for chain in range(chains)]
+            labels = [sampler.labels(replica) for replica in cold]
+            generators = [generators[replica] for replica in cold]
+            rungs, holder = 1, [[chain] for chain in range(chains)]
+            sampler = _Sampler(x, chains, float(alpha), float(concentration), beta=np.ones(chains))
             for chain in range(chains):
-                if chosen_list[chain] == new_slot[chain]:
-                    # The new-table slot is taken: designate an empty slot of this chain instead.
-                    start = int(first_slot[chain])
-                    empty = start + int(size[start : start + capacity].argmin())
-                    new_slot[chain] = empty
-                    weights[empty, n_questions] = new_table_score
-            seat[:, person] = chosen
-
-        sizes = size[1:].reshape(chains, capacity)
-        occupied = sizes > 0
-        table_count = occupied.sum(axis=1)
-        tables_trace[:, sweep] = table_count
-        p_multiple_trace[:, sweep] = 1.0 - ((sizes / n_people) ** 2).sum(axis=1)
-        frequencies = [(sizes == k).sum(axis=1) for k in (1, 2, 3, 4)]
-        richness_trace[:, sweep] = chao1_from_frequencies(*frequencies, table_count, n_people)
-        likelihood = log_marginal.take(keys[1:]).reshape(chains, -1).sum(axis=1)
-        prior = log_gamma_size.take(sizes).sum(axis=1) + table_count * log_concentration + prior_constant
-        log_posterior_trace[:, sweep] = prior + likelihood
+                sampler.place(chain, labels[chain])
+        sampler.gibbs_sweep(np.stack([generator.random(n_people) for generator in generators], axis=1))
+        moves = math.floor((sweep + 1) * rate + 1e-9) - math.floor(sweep * rate + 1e-9)
+        for chain in range(chains):
+            cold = holder[chain][0]
+            for _ in range(moves):
+                accepted[chain] += sampler.split_merge(cold, generators[cold], split_merge_scans, split_attempt)
+            proposed[chain] += moves
+        tables, p_multiple, richness, log_post = sampler.record()
+        for chain in range(chains):
+            rng = generators[holder[chain][0]]
+            for rung in range(rungs - 1):
+                low, high = holder[chain][rung], holder[chain][rung + 1]
+                log_swap = (ladder[rung] - ladder[rung + 1]) * (log_post[high] - log_post[low])
+                swaps_proposed[chain] += 1
+                if log_swap >= 0 or rng.random() < math.exp(log_swap):
+                    holder[chain][rung], holder[chain][rung + 1] = high, low
+                    sampler.swap(low, high)
+                    swaps_accepted[chain] += 1
+        cold = [holder[chain][0] for chain in range(chains)]
+        tables_trace[:, sweep] = tables[cold]
+        p_multiple_trace[:, sweep] = p_multiple[cold]
+        richness_trace[:, sweep] = richness[cold]
+        log_posterior_trace[:, sweep] = log_post[cold]
         if partitions is not None:
             for chain in range(chains):
-                partitions[chain, sweep] = _canonical(seat[chain])
+                partitions[chain, sweep] = sampler.labels(cold[chain])
         if sweep > burn_in:
-            best = int(np.argmax(log_posterior_trace[:, sweep]))
-            if log_posterior_trace[best, sweep] > map_value:
-                map_value = float(log_posterior_trace[best, sweep])
-                map_partition = _canonical(seat[best])
+            best = int(np.argmax(log_post[cold]))
+            if log_post[cold[best]] > map_value:
+                map_value = float(log_post[cold[best]])
+                map_partition = sampler.labels(cold[best])
 
     return CRPResult(
         n_individuals=n_people,
@@ -379,6 +871,13 @@ def run_crp(
         map_partition=map_partition,
         map_log_posterior=map_value,
         partitions=partitions,
+        starts=chain_starts,
+        split_merge_proposed=proposed,
+        split_merge_accepted=accepted,
+        temperatures=ladder,
+        tempered_sweeps=min(tempering, sweeps) if len(ladder) > 1 else 0,
+        swaps_proposed=swaps_proposed,
+        swaps_accepted=swaps_accepted,
     )
 
 
