@@ -7,6 +7,7 @@ current, so the document and the code cannot drift apart.
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 
 from pydantic import BaseModel
@@ -66,7 +67,7 @@ def _type_name(annotation: object) -> str:
     text = text.replace("typing.", "").replace("monoculture.analysis._models.", "")
     for name in ("NoneType",):
         text = text.replace(name, "None")
-    return __import__("re").sub(r"monoculture\.[\w.]+\.(\w+)", r"\1", text)
+    return re.sub(r"monoculture\.[\w.]+\.(\w+)", r"\1", text)
 
 
 def _section(model: type[BaseModel]) -> list[str]:
