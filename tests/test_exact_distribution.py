@@ -1,66 +1,139 @@
-"""Exact answer distributions from the log-probabilities of one decoding path."""
+"""Exact answer distributions: what grammar-constrained sampling without truncation would give.
+
+A synthetic model (a table of next-token probabilities per token path) has a closed-form answer: each
+answer's probability is the sum over its token paths of the per-step probabilities tempered and
+renormalised over the tokens the grammar allows. The cases are the issue's: "a finch" against "an eagle",
+where " a" keeps both answers open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import random
 from collections import Counter
 
 import pytest
 
 from monoculture._run import draw
-from monoculture.backends._distribution import (
-    deciding_step,
-    decisive_distribution,
-    log_masses,
-    single_answer_grammar,
-)
+from monoculture.backends import Candidate
+from monoculture.backends._distribution import answer_grammar, explore, has_prefix_answers, spellings
 
-CHOICES = ("a finch", "a chicken")
+CHOICES = ("a finch", "an eagle")
 
-
-def lp(p):
-    return math.log(p)
-
-
-def test_the_deciding_step_gives_the_restricted_renormalised_distribution():
-    # Step 1 keeps both answers open; step 2 decides. Tokens that lead nowhere (" robin", " A") are
-    # excluded, and prefixes of one answer (" chick", " ch") count for it.
-    steps = [
-        (" a", lp(0.2), [(" A", lp(0.3)), (" a", lp(0.2)), ("\n", lp(0.1))]),
-        (" fin", lp(0.3), [(" fin", lp(0.30)), (" robin", lp(0.30)), (" chicken", lp(0.06)), (" chick", lp(0.03)),
-                           (" ch", lp(0.01))]),
-        ("ch", lp(0.99), [("ch", lp(0.99))]),
-    ]
-    distribution = decisive_distribution(steps, CHOICES, temperature=1.0)
-    assert distribution == pytest.approx({"a finch": 0.30 / 0.40, "a chicken": 0.10 / 0.40})
+# Next-token probabilities after each token path (texts joined by "|"). What is not listed is refused by the
+# grammar (" the", "\n") or not reachable.
+MODEL = {
+    "": {" a": 0.5, " an": 0.4, " the": 0.1},
+    " a": {" finch": 0.95, "n": 0.001, " robin": 0.049},
+    " a|n": {" eagle": 0.5, " egg": 0.5},
+    " an": {" eagle": 0.9, " owl": 0.1},
+}
 
 
-def test_temperature_scales_the_logits():
-    steps = [("a", lp(0.5), [("a", lp(0.5))]), (" fin", lp(0.6), [(" fin", lp(0.6)), (" chicken", lp(0.2))])]
-    hot = decisive_distribution(steps, CHOICES, temperature=2.0)
-    # p^(1/T) renormalised: sqrt(.6) / (sqrt(.6) + sqrt(.2))
-    assert hot["a finch"] == pytest.approx(math.sqrt(0.6) / (math.sqrt(0.6) + math.sqrt(0.2)))
-    assert decisive_distribution(steps, CHOICES, temperature=0.0) == {"a finch": 1.0, "a chicken": 0.0}
+def table_model(model: dict[str, dict[str, float]], *, end: dict[str, float] | None = None):
+    """next_tokens for a table; ``end`` gives the probability of stopping after a path."""
+    ids: dict[str, int] = {}
+    calls = Counter()
+
+    async def next_tokens(path, continuations):
+        key = "|".join(candidate.text for candidate in path)
+        calls[key] += 1
+        listed = [Candidate(ids.setdefault(text, len(ids)), text, math.log(p)) for text, p in model[key].items()]
+        if end and key in end:
+            listed.append(Candidate(-1, "", math.log(end[key]), end=True))
+        return listed
+
+    return next_tokens, calls
 
 
-def test_answers_decided_at_the_first_token_and_a_leading_space():
-    steps = [(" Barack", lp(0.7), [(" Barack", lp(0.7)), ("Barack", lp(0.1)), (" Bernie", lp(0.1)),
-                                   (" Donald", lp(0.1))])]
-    distribution = decisive_distribution(steps, ("Barack Obama", "Bernie Sanders"), temperature=1.0)
-    assert distribution == pytest.approx({"Barack Obama": 0.8 / 0.9, "Bernie Sanders": 0.1 / 0.9})
+def test_the_issue_case_has_its_closed_form():
+    next_tokens, calls = table_model(MODEL)
+    result = asyncio.run(explore(next_tokens, CHOICES, temperature=1.0))
+    # Root: " a" and " an" allowed, renormalised over 0.9. Below " a": " finch" and "n" over 0.951.
+    finch = (0.5 / 0.9) * (0.95 / 0.951)
+    eagle = (0.4 / 0.9) + (0.5 / 0.9) * (0.001 / 0.951)
+    assert result.probabilities["a finch"] == pytest.approx(finch, rel=1e-9)
+    assert result.probabilities["an eagle"] == pytest.approx(eagle, rel=1e-9)
+    # The greedy-path method gave eagle 0.001 / 0.951 here (it read the alternatives below " a" only).
+    assert result.probabilities["an eagle"] > 0.44
+    # The model's own mass refused before the answer is decided: " the" at the root, " robin" below " a".
+    assert result.outside_mass == pytest.approx(0.1 + 0.5 * 0.049, rel=1e-9)
+    assert result.unexplored_mass == 0.0
+    # " an" and " a|n" are decided by the grammar without asking the model.
+    assert set(calls) == {"", " a"}
 
 
-def test_a_path_that_leaves_the_answers_is_an_error():
-    with pytest.raises(ValueError, match="left the answers"):
-        decisive_distribution([(" robin", 0.0, [(" robin", 0.0)])], CHOICES, temperature=1.0)
+def test_temperature_is_applied_per_step_before_renormalising():
+    next_tokens, _ = table_model(MODEL)
+    hot = asyncio.run(explore(next_tokens, CHOICES, temperature=2.0)).probabilities
+    root = math.sqrt(0.5) / (math.sqrt(0.5) + math.sqrt(0.4))
+    below = math.sqrt(0.95) / (math.sqrt(0.95) + math.sqrt(0.001))
+    assert hot["a finch"] == pytest.approx(root * below, rel=1e-9)
+    # Temperature 0 is greedy constrained decoding: " a" then " finch".
+    assert asyncio.run(explore(next_tokens, CHOICES, temperature=0.0)).probabilities == {"a finch": 1.0,
+                                                                                        "an eagle": 0.0}
 
 
-def test_a_forced_token_outside_the_top_list_still_counts():
-    # The grammar forced " chicken", which the model ranked below every listed alternative.
-    steps = [(" a", lp(0.5), [(" a", lp(0.5))]), (" chicken", lp(0.01), [(" robin", lp(0.6)), (" bird", lp(0.2))])]
-    masses = log_masses(*deciding_step(steps, CHOICES), CHOICES)
-    assert masses == {"a finch": [], "a chicken": [lp(0.01)]}
-    assert single_answer_grammar('a "finch"') == 'root ::= " "? "a \\"finch\\""\n'
+def _constrained_sampler(model, choices, temperature, rng):
+    """An independent grammar-constrained sampler over the table: one answer per call."""
+    accepted = spellings(choices)
+    path: list[str] = []
+    while True:
+        text = "".join(path)
+        open_answers = {answer for spelling, answer in accepted.items() if spelling.startswith(text)}
+        if len(open_answers) == 1:
+            return open_answers.pop()
+        options = [(token, p) for token, p in model["|".join(path)].items()
+                   if any(spelling.startswith(text + token) for spelling in accepted)]
+        weights = [p ** (1 / temperature) for _, p in options]
+        path.append(rng.choices([token for token, _ in options], weights=weights)[0])
+
+
+def test_the_distribution_matches_a_constrained_sampler():
+    # A richer table: a leading space token that keeps everything open, and tokenizations of different depth.
+    model = {
+        "": {" ": 0.3, " a": 0.2, " an": 0.1, "a": 0.05, "an": 0.05, "\n": 0.3},
+        " ": {"a": 0.02, "an": 0.01, "the": 0.97},
+        " |a": {" finch": 0.6, "n": 0.3, " fin": 0.1},
+        " a": {" finch": 0.5, " fin": 0.2, "n": 0.3},
+        "a": {" finch": 0.7, "n": 0.3},
+    }
+    next_tokens, _ = table_model(model)
+    for temperature in (0.7, 1.0, 1.5):
+        exact = asyncio.run(explore(next_tokens, CHOICES, temperature)).probabilities
+        rng = random.Random(7)
+        draws = Counter(_constrained_sampler(model, CHOICES, temperature, rng) for _ in range(20_000))
+        share = draws["an eagle"] / 20_000
+        standard_error = math.sqrt(exact["an eagle"] * (1 - exact["an eagle"]) / 20_000)
+        assert abs(share - exact["an eagle"]) < 4 * standard_error, (temperature, share, exact)
+
+
+def test_an_answer_that_begins_another_ends_with_the_end_token():
+    # "red" against "reddish": after "red" the grammar allows the end or "dish".
+    model = {"": {"red": 0.6, "blue": 0.4}, "red": {"dish": 0.1, " car": 0.6}}
+    next_tokens, _ = table_model(model, end={"red": 0.3})
+    result = asyncio.run(explore(next_tokens, ("red", "reddish"), temperature=1.0)).probabilities
+    assert result["red"] == pytest.approx(0.3 / 0.4) and result["reddish"] == pytest.approx(0.1 / 0.4)
+    assert has_prefix_answers(("red", "reddish")) and not has_prefix_answers(CHOICES)
+
+
+def test_paths_below_the_floor_are_reported_not_followed():
+    model = {"": {" a": 0.99999, "a": 0.00001}, " a": {" finch": 0.5, "n": 0.5}, "a": {" finch": 0.5, "n": 0.5}}
+    next_tokens, calls = table_model(model)
+    result = asyncio.run(explore(next_tokens, CHOICES, temperature=1.0))
+    assert "a" not in calls and result.unexplored_mass == pytest.approx(0.00001, rel=1e-6)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0)
+
+
+def test_no_allowed_token_on_any_path_is_an_error():
+    next_tokens, _ = table_model({"": {" a": 0.5, "\n": 0.5}, " a": {" robin": 1.0}})
+    with pytest.raises(ValueError, match="no path"):
+        asyncio.run(explore(next_tokens, CHOICES, temperature=1.0))
+
+
+def test_answer_grammar_accepts_exactly_the_texts():
+    assert answer_grammar(['n "eagle"', " finch"]) == 'root ::= " finch" | "n \\"eagle\\""\n'
 
 
 def test_draws_follow_the_distribution_and_the_seed():

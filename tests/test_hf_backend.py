@@ -176,15 +176,30 @@ def test_single_token_choices_hold_at_most_all_the_probability(backend: HFBacken
 
 
 @pytest.mark.model
-def test_exact_answer_distribution_renormalises_the_sequence_probabilities(backend: HFBackend):
-    choices = ("a finch", "a chicken")
-    scores = asyncio.run(backend.choice_logprobs(_request(1), (*choices, *(" " + c for c in choices))))
-    mass = {c: math.exp(scores[c]) + math.exp(scores[" " + c]) for c in choices}
-    distribution = asyncio.run(backend.answer_distribution(_request(1), choices))
-    assert distribution == pytest.approx({c: mass[c] / sum(mass.values()) for c in choices}, abs=1e-6)
-    hot = asyncio.run(backend.answer_distribution(_request(1, decoding=replace(PURE, temperature=2.0)), choices))
-    root = {c: mass[c] ** 0.5 for c in choices}
-    assert hot == pytest.approx({c: root[c] / sum(root.values()) for c in choices}, abs=1e-6)
+def test_exact_mode_is_the_same_estimand_as_on_llama_cpp(backend: HFBackend, gguf: Path):
+    """The same weights through transformers (whole vocabulary) and llama.cpp (listed tokens, forced ones)."""
+    from monoculture.backends._embedded import EmbeddedBackend
+
+    choices = ("a finch", "an eagle")
+    question = (("user", 'Question: Which is more similar to a robin, an eagle or a finch? '
+                         'Respond only with "an eagle" or "a finch".'),)
+    grammar = 'root ::= " "? ("a finch" | "an eagle")\n'
+
+    async def both(decoding):
+        request = GenerationRequest(decoding=decoding, seed=1, messages=question, grammar=grammar)
+        llama = EmbeddedBackend("embedded:smollm2-135m-instruct", gguf, "chat", parallel=1)
+        try:
+            return await backend.answer_distribution(request, choices), await llama.answer_distribution(request, choices)
+        finally:
+            await llama.aclose()
+
+    for temperature in (1.0, 2.0):
+        torch_side, llama_side = asyncio.run(both(replace(PURE, temperature=temperature)))
+        assert sum(torch_side.probabilities.values()) == pytest.approx(1.0)
+        # llama.cpp multiplies by Q8 activations: its probabilities differ in the second decimal at most.
+        assert torch_side.probabilities["an eagle"] == pytest.approx(llama_side.probabilities["an eagle"], abs=0.05)
+        assert 0.2 < torch_side.probabilities["an eagle"] < 0.98  # a real split, not a degenerate case
+        assert torch_side.outside_mass == pytest.approx(llama_side.outside_mass, abs=0.05)
 
 
 @pytest.mark.model

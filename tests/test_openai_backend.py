@@ -221,7 +221,8 @@ def test_colour_study_runs_end_to_end(llama_server, api_key, tmp_path, data_root
     # llama.cpp's defaults, read from /props and resolved into every sample.
     assert info["default_decoding"] == {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
     assert {json.dumps(s.decoding, sort_keys=True) for s in samples} == {json.dumps(
-        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 64}, sort_keys=True)}
+        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 64,
+         "order": "temperature_first"}, sort_keys=True)}
     assert all(s.latency_s > 0 and s.started_at > 0 for s in samples)
 
 
@@ -359,6 +360,16 @@ def test_servers_that_are_not_llama_cpp(llama_server, api_key):
         sent = proxy.bodies[0]
         assert "grammar" not in sent and sent["top_k"] == -1
         assert sent[field] == ('root ::= "a"' if field == "guided_grammar" else {"grammar": 'root ::= "a"'})
+        # vLLM applies temperature before truncation and cannot be told otherwise.
+        with pytest.raises(BackendError, match='temperature before top-k.*order = "temperature_first"'):
+            _generate(backend, _chat(1, Decoding(1.0, 40, 1.0, 0.0, 2, "truncation_first")))
+    # llama.cpp is sent the sampler chain of the study's order.
+    with Proxy(llama_server.port) as proxy:
+        backend = load_backend(f"openai:smollm2@{proxy.url}", ModelOptions(kind="chat"))
+        for order in ("truncation_first", "temperature_first"):
+            _generate(backend, _chat(1, Decoding(1.0, 40, 1.0, 0.0, 2, order)))
+    chains = [body["samplers"] for body in proxy.bodies if "samplers" in body]
+    assert chains == [["top_k", "top_p", "min_p", "temperature"], ["temperature", "top_k", "top_p", "min_p"]]
 
 
 @pytest.mark.model
@@ -376,7 +387,7 @@ def test_exact_mode_matches_the_embedded_backend(llama_server, api_key):
 
     async def both(backend):
         try:
-            return [await backend.answer_distribution(request, choices) for request in (chat, base)]
+            return [(await backend.answer_distribution(request, choices)).probabilities for request in (chat, base)]
         finally:
             await backend.aclose()
 

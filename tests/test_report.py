@@ -113,7 +113,9 @@ def test_the_report_of_a_real_run_has_every_section_and_the_humans_on_the_studys
     colour = text_of(html.split('<section id="colour">')[1].split("</section>")[0])
     assert "fake:constant · none@default chat constrained 0.00 [0.00, 0.00] 0.00 [0.00, 0.00] 0.00" in colour
     concepts = text_of(html.split('<section id="concepts">')[1].split("</section>")[0])
-    assert "fake:constant · none@default chat exact 0.000 [0.000, 0.000] 0.000 1.0" in concepts
+    # 3 people per target: no interval over individuals (—); a constant population is at its homogeneous null.
+    assert ("fake:constant · none@default chat exact 0.000 [0.000, 0.000] — 0.000 0.000 [0.000, 0.000] "
+            "≈ homogeneous (p = 1.000) 1.0 1.0 100% 0% 100% 6 / 6 all agree") in concepts
     # Exact against sampled: a constant population's two modes agree exactly, on all 2 x 72 prompts.
     assert "fake:constant · none@default exact vs constrained 0.000 0.000 144 exact 144, constrained 432" in concepts
     assert "No alarm" in text

@@ -6,6 +6,7 @@ A study file is TOML; unknown keys, wrong types and impossible values are one-li
     seed = 0
     models = ["embedded:gemma-3-270m", { spec = "embedded:smollm2-135m-instruct", context_placement = "system" }]
     conditions = [{ context = "none" }, { context = "none", temperature = 1.5 }, { context = "persona" }]
+    deterministic = false    # true: a rerun stores the same outputs (one request at a time; per model too)
 
     [colour]
     individuals = 150
@@ -54,6 +55,9 @@ class ModelEntry(_Strict):
     parallel: int | None = Field(default=None, ge=1, le=64)
     # openai: servers: the environment variable holding the API key (default OPENAI_API_KEY), never the key itself
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # True: each request decoded alone with no cached prompt reused, so a rerun stores the same outputs (slower);
+    # None: the study's own ``deterministic``
+    deterministic: bool | None = None
 
     @field_validator("spec")
     @classmethod
@@ -92,6 +96,9 @@ class DecodingOverrides(_Strict):
     top_k: int | None = Field(default=None, ge=0, le=1_000_000)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     min_p: float | None = Field(default=None, ge=0.0, lt=1.0)
+    # Temperature before truncation (transformers, vLLM, the paper) or after it (llama.cpp's default); every
+    # backend is made to follow the one chosen, or refuses the study (README, "Decoding").
+    order: Literal["temperature_first", "truncation_first"] = "temperature_first"
 
 
 class _StudyBase(_Strict):
@@ -103,6 +110,8 @@ class _StudyBase(_Strict):
     conditions: list[ConditionEntry] = Field(min_length=1)
     contexts: Literal["paper", "generated"] = "paper"  # generated: new personas beyond the paper's rows
     decoding: DecodingOverrides = DecodingOverrides()
+    # The models' default for ``deterministic`` (docs/methods.md, reproducibility): slower, and reproducible.
+    deterministic: bool = False
 
     @field_validator("models", mode="before")
     @classmethod
@@ -133,7 +142,16 @@ class _StudyBase(_Strict):
         if not self.task_specs():
             tables = " or ".join(f"[{name}]" for name in task_types())
             raise ValueError(f"the study has no task: add a {tables} table")
+        for number, entry in enumerate(self.models, start=1):
+            if self.is_deterministic(entry) and entry.parallel not in (None, 1):
+                raise ValueError(f"model {number} ({entry.spec}): parallel = {entry.parallel} contradicts "
+                                 "deterministic = true (a deterministic model decodes one request at a time): remove "
+                                 "parallel, or set deterministic = false for this model")
         return self
+
+    def is_deterministic(self, entry: ModelEntry) -> bool:
+        """Whether a model of the study runs in deterministic mode: its own setting, else the study's."""
+        return self.deterministic if entry.deterministic is None else entry.deterministic
 
     def task_specs(self) -> dict[str, TaskSpec]:
         """The study's task tables by task name, in registry order."""

@@ -29,6 +29,8 @@ def sample_settings(study: Study, entry: ModelEntry, condition: Condition, task:
     """Everything in the study that changes what a sample of this population is (docs/methods.md, section 9).
 
     The population size and the items drawn are not here: they change which samples exist, not what one is.
+    Nor is ``deterministic``: it changes whether a draw can be repeated bit for bit, not what is asked or how it
+    is sampled, so a study continued in the other mode keeps its samples (each run records its mode).
     """
     return {
         "study_seed": study.seed,
@@ -73,7 +75,8 @@ def plan(study: Study, entry: ModelEntry, *, tasks: list[Task] | None = None,
 
 def plan_record(study: Study, plans: dict[str, list[PlannedSample]]) -> dict:
     """What a run planned, stored with it: per population its settings and sample count, per task its
-    population size and items. The summary selects exactly these samples from the store."""
+    population size and items, per model whether it runs deterministically. The summary selects exactly these
+    samples from the store."""
     populations: dict[tuple, dict] = {}
     tasks: dict[str, dict] = {}
     for spec, samples in plans.items():
@@ -91,7 +94,9 @@ def plan_record(study: Study, plans: dict[str, list[PlannedSample]]) -> dict:
             record["items"].add(key.item)
     return {"populations": list(populations.values()),
             "tasks": {name: {"individuals": t["individuals"], "items": sorted(t["items"])} for name, t in tasks.items()},
-            "seed_collisions": {spec: seed_collisions(samples, study.seed) for spec, samples in plans.items()}}
+            "seed_collisions": {spec: seed_collisions(samples, study.seed) for spec, samples in plans.items()},
+            # Per model, whether this run draws it in deterministic mode (a run that cannot is refused first).
+            "deterministic": {entry.spec: study.is_deterministic(entry) for entry in study.models}}
 
 
 def seed_collisions(samples: list[PlannedSample], study_seed: int) -> int:

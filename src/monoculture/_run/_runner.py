@@ -26,6 +26,7 @@ from monoculture.backends import (
     ModelInfo,
     ModelOptions,
     Outcome,
+    check_deterministic,
     load_backend,
 )
 from monoculture.errors import DataError, Interrupted, ModelSpecError, MonocultureError, StoreError, StudyFileError
@@ -44,6 +45,8 @@ _KNOWN_RATES = {
     ("embedded:smollm2-135m-instruct", "exact"): 8.0,
 }
 _FALLBACK_RATE = 4.0
+# Deterministic mode's rate against the default (benchmarks/deterministic_cost.py: 0.50-0.72 on colour studies).
+_DETERMINISTIC_RATE = 0.5
 _FAKE_RATE = 2000.0  # fake: models answer instantly; the store's writes set the pace
 
 
@@ -76,6 +79,7 @@ def resolve_decoding(info: ModelInfo, condition: Condition, study: Study, max_to
         top_p=overrides.top_p if overrides.top_p is not None else float(defaults["top_p"]),
         min_p=overrides.min_p if overrides.min_p is not None else float(defaults["min_p"]),
         max_tokens=max_tokens,
+        order=overrides.order,
     )
 
 
@@ -111,9 +115,11 @@ def _calls(samples: list[PlannedSample]) -> dict[str, int]:
     return counts
 
 
-def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float | None:
-    """Seconds the remaining samples should take, from rates measured here per model and mode; None when a
-    model's speed is unknown before its probe times it (servers, other files, plugins)."""
+def _expected_seconds(todo: dict[str, list[PlannedSample]],
+                      deterministic: frozenset[str] = frozenset()) -> float | None:
+    """Seconds the remaining samples should take, from rates measured here per model and mode (``deterministic``:
+    the specs that run one request at a time); None when a model's speed is unknown before its probe times it
+    (servers, other files, plugins)."""
     seconds = 0.0
     for spec, samples in todo.items():
         if not samples:
@@ -122,6 +128,8 @@ def _expected_seconds(todo: dict[str, list[PlannedSample]]) -> float | None:
             rate = _FAKE_RATE if spec.startswith("fake:") else _KNOWN_RATES.get((spec, mode))
             if rate is None:
                 return None
+            if spec in deterministic and not spec.startswith("fake:"):
+                rate *= _DETERMINISTIC_RATE
             seconds += count / rate
     return seconds
 
@@ -168,6 +176,8 @@ class _Sampler:
         rendered = render(info.kind, sample.individual.context, sample.prompt.text,
                           context_placement=self.entry.context_placement)
         mode = sample.key.mode
+        if mode == "exact":  # the distribution computed is the untruncated one: store what it was computed with
+            decoding = decoding.untruncated()
         grammar = sample.task.grammar(sample.prompt) if mode in ("constrained", "exact") else None
         request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
                                     messages=rendered.messages, grammar=grammar,
@@ -184,8 +194,9 @@ class _Sampler:
         if outcome.distribution is not None:
             # Exact mode: the stored output is the distribution; the individual's answer is drawn from it
             # with the sample's own seed.
-            raw_output = json.dumps(outcome.distribution, sort_keys=True)
-            parsed = sample.task.parse(sample.prompt, draw(outcome.distribution, outcome.job.request.seed))
+            raw_output = json.dumps(outcome.distribution.as_json())
+            parsed = sample.task.parse(sample.prompt, draw(outcome.distribution.probabilities,
+                                                           outcome.job.request.seed))
             finish_reason = "distribution"
         else:
             raw_output = outcome.generation.text
@@ -202,6 +213,7 @@ class _Sampler:
             latency_s=outcome.latency_s, run_id=self.run_id,
             logprob=outcome.generation.logprob if outcome.generation is not None else None,
             model_version=self.model_version, parse_note=parsed.note,
+            outside_mass=outcome.distribution.outside_mass if outcome.distribution is not None else None,
         )
         if self.store.add(record):  # False: another run writing to this store stored it first
             self.drawn += 1
@@ -211,11 +223,19 @@ class _Sampler:
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
                      observer: RunObserver | None) -> int:
-    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel, api_key_env=entry.api_key_env))
+    deterministic = study.is_deterministic(entry)
+    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel,
+                                                    api_key_env=entry.api_key_env, deterministic=deterministic))
     model = Model(backend)
     try:
+        if deterministic and not backend.info.deterministic:  # a plugin that does not say it honours it
+            raise ModelSpecError(f"{entry.spec} cannot run deterministically (its backend does not say it can): set "
+                                 "deterministic = false for this model in the study file")
         check_capabilities(backend, todo)
-        version = store.put_model_version(entry.spec, asdict(model.info), run_id)
+        # A version is the weights, runtime and defaults, shared by runs in either mode: whether a run was
+        # deterministic is recorded with its plan instead (plan_record).
+        info = {name: value for name, value in asdict(model.info).items() if name != "deterministic"}
+        version = store.put_model_version(entry.spec, info, run_id)
         if observer:
             observer.model_started(model.info, len(todo))
         sampler = _Sampler(study, entry, model, store, run_id, version, observer)
@@ -301,6 +321,9 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
     Samples already in the store are not drawn again; every new sample is stored the moment it arrives.
     """
     out = Path(out_dir)
+    for entry in study.models:  # before any model loads, not after an hour of another model's sampling
+        if study.is_deterministic(entry):
+            check_deterministic(entry.spec)
     tasks: list[Task] = study.tasks()  # bound once: the colour task chooses its words once
     check_size(study, tasks)
     plans = {entry.spec: plan(study, entry, tasks=tasks) for entry in study.models}  # checks data before loading
@@ -313,7 +336,8 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         total = sum(len(samples) for samples in plans.values())
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
-            observer.planned(total, sum(remaining.values()), _expected_seconds(todo))
+            deterministic = frozenset(entry.spec for entry in study.models if study.is_deterministic(entry))
+            observer.planned(total, sum(remaining.values()), _expected_seconds(todo, deterministic))
         recorded = environment()
         problems = recorded["data"]["problems"]
         if problems and not recorded["data"]["unverified_allowed"]:

@@ -39,6 +39,9 @@ def _example(sample: SampleRecord) -> Example:
 def accounting(samples: list[SampleRecord], planned: int) -> Accounting:
     """Planned, stored, valid, refused and unreadable samples of one population, with examples of the last two."""
     invalid = [s for s in samples if not s.valid]
+    # One value per distinct prompt: individuals who share a prompt share its distribution.
+    outside = list({(s.prompt, s.item, s.replicate): s.outside_mass for s in samples
+                    if s.outside_mass is not None}.values())
     refused = [looks_like_refusal(s.raw_output) for s in invalid]
     refusals = [s for s, r in zip(invalid, refused) if r]
     failures = [s for s, r in zip(invalid, refused) if not r]
@@ -51,6 +54,8 @@ def accounting(samples: list[SampleRecord], planned: int) -> Accounting:
         parse_failure_examples=[_example(s) for s in failures[:_EXAMPLES]],
         model_calls=model_calls(samples),
         parse_notes=dict(Counter(s.parse_note for s in samples if s.valid and s.parse_note)),
+        outside_mass_mean=sum(outside) / len(outside) if outside else None,
+        outside_mass_max=max(outside) if outside else None,
     )
 
 

@@ -43,6 +43,10 @@ class Accounting(Frozen):
     parse_failure_examples: list[Example]
     model_calls: int  # one per sample; one per distinct prompt in exact mode
     parse_notes: dict[str, int] = {}  # valid answers read other than literally, by how (e.g. alpha dropped)
+    # Exact mode: the model's own probability (T = 1, no truncation) of leaving the answer set before an answer
+    # is decided, per distinct prompt; the stored distributions renormalise it away (docs/methods.md).
+    outside_mass_mean: float | None = None
+    outside_mass_max: float | None = None
 
 
 class Repeat(Frozen):
@@ -154,7 +158,7 @@ class Cell(Frozen):
     kind: str | None
     context: str
     temperature: float | None
-    decoding: dict[str, float | int]
+    decoding: dict[str, float | int | str]  # the sampled modes' (exact mode stores its own, untruncated)
     tasks: dict[str, TaskPopulation]
 
 
@@ -171,6 +175,9 @@ class Summary(Frozen):
     n_samples_not_in_study: int
     # Pairs of planned samples of one model that share a seed (0.4 expected in 59,700 at 32 bits), by model.
     seed_collisions: dict[str, int] = {}
+    # By model: True when every sample of it in this summary was drawn by a run in deterministic mode (each
+    # request decoded alone, no cached prompt reused), so running the study again stores the same outputs.
+    deterministic: dict[str, bool] = {}
     alarms: list[Alarm]
     probes: dict[str, Probe]
     model_info: dict[str, ModelRecord]  # the latest version of each model that drew a sample of this study

@@ -60,15 +60,20 @@ def summarize(store: Store) -> Summary:
         by_cell.setdefault((population["model"], population["condition"], population["task"]), []).append(population)
 
     models: dict[str, dict[str, Cell]] = {}
+    # Per run, the models it drew in deterministic mode (runs before the setting recorded none).
+    deterministic_runs = {run["id"]: (run["plan"] or {}).get("deterministic", {}) for run in runs}
+    deterministic: dict[str, bool] = {}
     alarms: list[Alarm] = []
     used_versions: set[int] = set()
     n_used = 0
     for entry in study.models:
+        run_ids: set[int | None] = set()  # the runs that drew the model's samples in this summary
         cells: dict[str, Cell] = {}
         for condition_entry in study.conditions:
             label = condition_entry.condition().label
             task_populations: dict[str, TaskPopulation] = {}
             first: SampleRecord | None = None
+            exact_first: SampleRecord | None = None
             for name, task in tasks.items():
                 populations = sorted(by_cell.get((entry.spec, label, name), []),
                                      key=lambda p: task.modes.index(p["mode"]) if p["mode"] in task.modes else 99)
@@ -78,7 +83,10 @@ def summarize(store: Store) -> Summary:
                 items = frozenset(size["items"])
                 samples = {p["mode"]: _population_samples(store, p, size["individuals"], items) for p in populations}
                 n_used += sum(map(len, samples.values()))
-                first = first or next((s for mode in samples.values() for s in mode), None)
+                run_ids.update(s.run_id for mode_samples in samples.values() for s in mode_samples)
+                # The cell's decoding is the sampled modes' (exact mode computes without truncation).
+                first = first or next((s for mode, drawn in samples.items() if mode != "exact" for s in drawn), None)
+                exact_first = exact_first or next(iter(samples.get("exact", [])), None)
                 population = _task_population(task, populations, samples)
                 task_populations[name] = population
                 used_versions.update(population.model_versions)
@@ -86,12 +94,15 @@ def summarize(store: Store) -> Summary:
                     alarms += population_alarms(entry.spec, label, name, counts, population.repeats[mode])
                 alarms += mixed_version_alarm(entry.spec, label, name, Counter(
                     s.model_version for mode_samples in samples.values() for s in mode_samples))
+            first = first or exact_first
             version = versions.get(first.model_version) if first and first.model_version is not None else None
             decoding = {k: v for k, v in first.decoding.items() if k != "max_tokens"} if first else {}
             cells[label] = Cell(model=entry.spec, condition=label, kind=version.kind if version else entry.kind,
                                 context=condition_entry.context, temperature=decoding.get("temperature"),
                                 decoding=decoding, tasks=task_populations)
         models[entry.spec] = cells
+        deterministic[entry.spec] = bool(run_ids) and all(
+            deterministic_runs.get(run_id, {}).get(entry.spec, False) for run_id in run_ids)
 
     probes = {spec: Probe.model_validate(probe) for spec, probe in store.probes().items() if spec in models}
     for spec, probe in probes.items():
@@ -109,6 +120,7 @@ def summarize(store: Store) -> Summary:
         n_samples_stored=n_used,
         n_samples_not_in_study=n_stored - n_used,
         seed_collisions=latest["plan"].get("seed_collisions", {}),
+        deterministic=deterministic,
         alarms=alarms,
         probes=probes,
         model_info={record.spec: record for record in used},  # later versions overwrite earlier ones

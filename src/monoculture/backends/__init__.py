@@ -3,6 +3,7 @@
 from monoculture.backends._base import (
     Asked,
     Backend,
+    DEFAULT_ORDER,
     Decoding,
     Generation,
     GenerationRequest,
@@ -10,12 +11,22 @@ from monoculture.backends._base import (
     ModelKind,
     TransientBackendError,
 )
+from monoculture.backends._distribution import AnswerDistribution, Candidate
 from monoculture.backends._model import Job, Model, Outcome
-from monoculture.backends._registry import ModelOptions, load_backend, register_backend, split_spec
+from monoculture.backends._registry import (
+    ModelOptions,
+    check_deterministic,
+    load_backend,
+    register_backend,
+    split_spec,
+)
 
 __all__ = [
+    "DEFAULT_ORDER",
+    "AnswerDistribution",
     "Asked",
     "Backend",
+    "Candidate",
     "Decoding",
     "Generation",
     "GenerationRequest",
@@ -26,6 +37,7 @@ __all__ = [
     "ModelOptions",
     "Outcome",
     "TransientBackendError",
+    "check_deterministic",
     "load_backend",
     "register_backend",
     "split_spec",

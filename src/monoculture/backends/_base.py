@@ -10,12 +10,21 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from monoculture.backends._distribution import AnswerDistribution
 from monoculture.errors import BackendError
 
 if TYPE_CHECKING:
     from monoculture.tasks import Prompt, Task
 
 ModelKind = Literal["base", "chat"]
+
+
+# Where temperature sits among the samplers. Temperature first (transformers, vLLM, the paper): top-k, top-p and
+# min-p cut the tempered distribution, so a high temperature widens what they keep. Truncation first (llama.cpp's
+# own default): they cut the model's own distribution and temperature reshapes only what is left, so T = 2 cannot
+# bring back a token T = 1 cut. Without truncation (top_k 0, top_p 1, min_p 0) the two are the same.
+SamplerOrder = Literal["temperature_first", "truncation_first"]
+DEFAULT_ORDER: SamplerOrder = "temperature_first"
 
 
 @dataclass(frozen=True)
@@ -27,8 +36,18 @@ class Decoding:
     top_p: float
     min_p: float
     max_tokens: int
+    order: SamplerOrder = DEFAULT_ORDER
 
-    def as_dict(self) -> dict[str, float | int]:
+    @property
+    def truncates(self) -> bool:
+        """Whether any truncation sampler is on."""
+        return self.top_k != 0 or self.top_p < 1.0 or self.min_p > 0.0
+
+    def untruncated(self) -> Decoding:
+        """The same temperature with truncation off (what exact mode computes, and stores)."""
+        return Decoding(self.temperature, 0, 1.0, 0.0, self.max_tokens, self.order)
+
+    def as_dict(self) -> dict[str, float | int | str]:
         """The parameters as a plain dict (stored with every sample)."""
         return asdict(self)
 
@@ -82,6 +101,9 @@ class ModelInfo:
     # The provider's own defaults, which "temperature = default" resolves to.
     default_decoding: dict[str, float | int] = field(default_factory=dict)
     max_concurrency: int = 1
+    # Deterministic mode: every request is decoded alone with nothing cached reused, so the same request gives
+    # the same output in any run, order and concurrency (on the same machine, runtime and file).
+    deterministic: bool = False
 
 
 class Backend(ABC):
@@ -93,8 +115,9 @@ class Backend(ABC):
     async def generate(self, request: GenerationRequest) -> Generation:
         """Generate text for one request; raise :class:`TransientBackendError` for what a retry may fix."""
 
-    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """The probability of each answer in a closed set, from token log-probabilities, in one request.
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """The distribution grammar-constrained sampling would give over a closed answer set, without truncation,
+        at the request's temperature, from token log-probabilities (``backends/_distribution``).
 
         ``request.grammar`` accepts exactly the choices. Backends that cannot give log-probabilities keep
         this default, which says so in one line.

@@ -1,111 +1,279 @@
-"""Exact answer distributions over a closed answer set, from the log-probabilities of one decoding path.
+"""Exact answer distributions over a closed answer set: what grammar-constrained sampling would produce.
 
-Under grammar-constrained decoding, the answer is decided at the first token where the valid answers part
-ways: before it every valid token keeps every answer possible, after it the grammar forces the rest. So
-the constrained sampler's answer distribution is the model's next-token distribution at that step,
-restricted to the tokens that lead to exactly one answer and renormalised. One request that follows the
-most likely common prefix and returns the top alternatives at every step gives it.
+The estimand (docs/methods.md, "Exact mode"): the distribution that grammar-constrained sampling at the
+condition's temperature, without truncation, produces. Each step's next-token distribution is tempered and
+renormalised over the tokens the answer grammar allows after the text so far, so an answer's probability is
+the sum, over the token paths that spell it, of the product of those per-step probabilities. Once only one
+answer can still be completed, the grammar forces it, and the path's whole probability is that answer's.
 
-An answer with no token among the returned top-N at the deciding step (the model ranks it very low) is
-looked up with one more request whose grammar allows only that answer. Approximations, stated: tokens below
-the top-N are left out, tokens that keep several answers open at that step are left out (renormalised
-away), and the common prefix is the greedy one. Truncation samplers (top-k, top-p, min-p) are not applied: the distribution is the model's
-own at the condition's temperature, restricted to valid answers.
+:func:`explore` walks those paths best first from the prompt, asking the backend at every undecided step for
+the model's own next-token log-probabilities (``next_tokens``). "a finch" against "an eagle" is the case that
+needs it: " a" keeps both open (" an" starts with it), so P(eagle) = P(" an") P(" eagle" | " an") + P(" a")
+P("n" | " a") ... and the steps below " a" must be renormalised on their own.
+
+Also recorded, per prompt: the probability the model itself (temperature 1, no truncation, no grammar) puts
+on tokens the grammar refuses before an answer is decided (``outside_mass``: the answer set's leak, which
+renormalising hides), and the constrained mass on paths not followed (``unexplored_mass``: below
+:data:`MIN_PATH_WEIGHT`, beyond :data:`MAX_STEPS`, or at a step where the backend knows no allowed token),
+which is renormalised away. Backends that list only the top tokens of a step (llama.cpp) miss allowed
+tokens ranked below them unless they are an answer's best token there (the backend forces those in); such
+misses count as outside mass.
 """
 
 from __future__ import annotations
 
-import json
+import heapq
+import itertools
 import math
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-# Alternatives asked for per step; the deciding token is nearly always among them.
-TOP_ALTERNATIVES = 50
-# Tokens decoded before giving up on a short path: "a" + " fin" decides between "a finch" and "a chicken".
-DECIDING_TOKENS = 4
+from monoculture.errors import BackendError
 
-# Each step: the token the request produced, its log-probability, and the top alternatives there as
-# (token text, log-probability).
-Step = tuple[str, float, Sequence[tuple[str, float]]]
+if TYPE_CHECKING:
+    from monoculture.backends._base import Decoding
+
+# A path whose constrained probability falls below this is not followed (its mass is reported as unexplored).
+MIN_PATH_WEIGHT = 1e-3
+# Undecided steps asked about per prompt at most: a handful suffice for article + noun answers.
+MAX_STEPS = 48
 
 
-def _spellings(choices: Sequence[str]) -> dict[str, str]:
-    # Grammars accept each answer with or without one leading space (base prompts end in "Answer:").
+@dataclass(frozen=True)
+class Candidate:
+    """One possible next token: its id, its text and the model's own log-probability of it."""
+
+    token: int
+    text: str
+    logprob: float
+    end: bool = False  # an end-of-generation token (ends the answer)
+
+
+@dataclass(frozen=True)
+class AnswerDistribution:
+    """An exact answer distribution and what it leaves out."""
+
+    probabilities: dict[str, float]
+    outside_mass: float | None = None  # the model's own mass on what the grammar refuses (None: not measured)
+    unexplored_mass: float = 0.0  # constrained mass on paths not followed, renormalised away
+    steps: int = 0  # undecided steps the backend was asked about
+
+    def as_json(self) -> dict:
+        """The stored form (``raw_output`` of an exact-mode sample): the probabilities only."""
+        return dict(sorted(self.probabilities.items()))
+
+
+# next_tokens(path, continuations): the candidates for the token after the prompt and ``path``; the
+# continuations are the texts the grammar still accepts from there (for the backend to make sure each has
+# its best token among the candidates).
+NextTokens = Callable[[tuple[Candidate, ...], tuple[str, ...]], Awaitable[Sequence[Candidate]]]
+
+
+def spellings(choices: Sequence[str]) -> dict[str, str]:
+    """Each accepted spelling and its answer: grammars take an answer with or without one leading space."""
     return {spelling: choice for choice in choices for spelling in (choice, " " + choice)}
 
 
-def deciding_step(steps: Sequence[Step], choices: Sequence[str]) -> tuple[str, list[tuple[str, float]]]:
-    """The text before the step where the path chose its answer, and the alternatives there.
+def answer_grammar(continuations: Sequence[str]) -> str:
+    """GBNF accepting exactly these texts (one of them)."""
+    import json
 
-    The token the path took is among the alternatives even when the top-N list left it out (a grammar
-    can force a token the model ranks low). Raises ``ValueError`` if the path never decides between the
-    answers or leaves their spellings.
-    """
-    spellings = _spellings(choices)
-    generated = ""
-    for chosen, chosen_logprob, alternatives in steps:
-        open_choices = {choice for spelling, choice in spellings.items() if spelling.startswith(generated + chosen)}
-        if len(open_choices) == 1:
-            listed = list(alternatives)
-            if all(token != chosen for token, _ in listed):
-                listed.append((chosen, chosen_logprob))
-            return generated, listed
-        if not open_choices:
-            raise ValueError(f"the decoding path {generated + chosen!r} left the answers {list(choices)}")
-        generated += chosen
-    raise ValueError(f"the decoding path {generated!r} never decided between {list(choices)}")
+    return "root ::= " + " | ".join(json.dumps(text) for text in sorted(set(continuations))) + "\n"
 
 
-def log_masses(generated: str, alternatives: Sequence[tuple[str, float]],
-               choices: Sequence[str]) -> dict[str, list[float]]:
-    """Per answer, the log-probabilities of the alternatives that lead to it alone."""
-    spellings = _spellings(choices)
-    masses: dict[str, list[float]] = {choice: [] for choice in choices}
-    for token, logprob in alternatives:
-        if not token:
-            continue
-        leads_to = {choice for spelling, choice in spellings.items() if spelling.startswith(generated + token)}
-        if len(leads_to) == 1:
-            masses[leads_to.pop()].append(logprob)
-    return masses
-
-
-def normalise(masses: dict[str, list[float]], temperature: float) -> dict[str, float]:
-    """The distribution over answers at a temperature: p_i^(1/T) renormalised (T = 0: the most likely)."""
-    if not any(masses.values()):
-        raise ValueError("no alternative at the deciding step leads to an answer")
+def tempered(logprobs: Sequence[float], temperature: float) -> list[float]:
+    """Probabilities proportional to p^(1/T) (T = 0: all on the first most likely)."""
     if temperature <= 0:
-        best = max(masses, key=lambda choice: max(masses[choice], default=-math.inf))
-        return {choice: float(choice == best) for choice in masses}
-    scaled = {choice: [lp / temperature for lp in values] for choice, values in masses.items()}
-    peak = max(lp for values in scaled.values() for lp in values)
-    weights = {choice: sum(math.exp(lp - peak) for lp in values) for choice, values in scaled.items()}
-    total = sum(weights.values())
-    return {choice: weight / total for choice, weight in weights.items()}
+        best = max(range(len(logprobs)), key=lambda index: logprobs[index])
+        return [float(index == best) for index in range(len(logprobs))]
+    scaled = [logprob / temperature for logprob in logprobs]
+    peak = max(scaled)
+    weights = [math.exp(value - peak) for value in scaled]
+    total = sum(weights)
+    return [weight / total for weight in weights]
 
 
-def decisive_distribution(steps: Sequence[Step], choices: Sequence[str], temperature: float) -> dict[str, float]:
-    """The answer distribution at the step where one decoding path chose between the answers."""
-    return normalise(log_masses(*deciding_step(steps, choices), choices), temperature)
+@dataclass(order=True)
+class _Path:
+    priority: float  # minus the constrained weight: the heap pops the heaviest path first
+    order: int
+    weight: float = field(compare=False)  # constrained probability of the path
+    own_mass: float = field(compare=False)  # the model's own probability of the path (T = 1, no grammar)
+    tokens: tuple[Candidate, ...] = field(compare=False)
+
+    @property
+    def text(self) -> str:
+        return "".join(candidate.text for candidate in self.tokens)
 
 
-def single_answer_grammar(choice: str) -> str:
-    """GBNF that accepts exactly one answer (with an optional leading space)."""
-    return f"root ::= \" \"? {json.dumps(choice)}\n"
+def _allowed(candidates: Sequence[Candidate], text: str, open_spellings: dict[str, str]) -> list[Candidate]:
+    allowed, seen = [], set()
+    for candidate in candidates:
+        if candidate.token in seen:
+            continue
+        if candidate.end:
+            ok = text in open_spellings
+        else:
+            ok = bool(candidate.text) and any(spelling.startswith(text + candidate.text) for spelling in open_spellings)
+        if ok:
+            seen.add(candidate.token)
+            allowed.append(candidate)
+    return allowed
 
 
-def greedy_path_body(body: dict, grammar: str, max_tokens: int, *, chat: bool) -> dict:
-    """A llama.cpp request body for the greedy path through ``grammar`` with the top alternatives per step."""
-    body = {**body, "temperature": 0.0, "n_probs": TOP_ALTERNATIVES, "grammar": grammar, "max_tokens": max_tokens}
-    if chat:
-        body.update(logprobs=True, top_logprobs=TOP_ALTERNATIVES)
-    return body
+async def explore(next_tokens: NextTokens, choices: Sequence[str], temperature: float, *,
+                  min_weight: float = MIN_PATH_WEIGHT, max_steps: int = MAX_STEPS) -> AnswerDistribution:
+    """The constrained-sampling distribution over ``choices`` at ``temperature`` (see the module's text)."""
+    accepted = spellings(choices)
+    found = dict.fromkeys(choices, 0.0)
+    outside = unexplored = 0.0
+    steps = 0
+    counter = itertools.count()
+    heap = [_Path(-1.0, next(counter), 1.0, 1.0, ())]
+    while heap:
+        path = heapq.heappop(heap)
+        text = path.text
+        open_spellings = {spelling: choice for spelling, choice in accepted.items() if spelling.startswith(text)}
+        open_choices = set(open_spellings.values())
+        if len(open_choices) == 1:  # the grammar forces the rest
+            found[open_choices.pop()] += path.weight
+            continue
+        if path.weight < min_weight or steps >= max_steps:
+            unexplored += path.weight
+            continue
+        steps += 1
+        continuations = tuple(spelling[len(text):] for spelling in open_spellings)
+        allowed = _allowed(await next_tokens(path.tokens, continuations), text, open_spellings)
+        if not allowed:
+            unexplored += path.weight
+            outside += path.own_mass
+            continue
+        own = [math.exp(candidate.logprob) for candidate in allowed]
+        outside += path.own_mass * max(0.0, 1.0 - sum(own))
+        for candidate, probability, own_probability in zip(allowed, tempered([c.logprob for c in allowed], temperature), own):
+            if candidate.end:  # the text so far is a whole answer and the model stops there
+                found[open_spellings[text]] += path.weight * probability
+                continue
+            if probability > 0:
+                weight = path.weight * probability
+                heapq.heappush(heap, _Path(-weight, next(counter), weight, path.own_mass * own_probability,
+                                           (*path.tokens, candidate)))
+    total = sum(found.values())
+    if total <= 0:
+        raise ValueError(f"no path through the answer grammar reached one of {list(choices)}")
+    return AnswerDistribution({choice: value / total for choice, value in found.items()},
+                              outside_mass=min(1.0, outside), unexplored_mass=unexplored, steps=steps)
 
 
-def path_steps(response: dict) -> list[Step]:
-    """The steps of a llama.cpp (OpenAI-format) response's log-probabilities."""
-    return [(step["token"], step["logprob"], [(alt["token"], alt["logprob"]) for alt in step["top_logprobs"]])
-            for step in response["choices"][0]["logprobs"]["content"]]
+def has_prefix_answers(choices: Sequence[str]) -> bool:
+    """Whether one answer's spelling is a proper prefix of another's ("red" and "reddish")."""
+    accepted = spellings(choices)
+    return any(other != spelling and other.startswith(spelling) and accepted[other] != accepted[spelling]
+               for spelling in accepted for other in accepted)
+
+
+# -- llama.cpp servers (the embedded backend and llama-server over HTTP) -----------------------------------
+
+# Tokens listed per step. Listing is cheap (0.09 s for 2,000 on SmolLM2 here); a grammar request is not
+# (1.8 s: llama.cpp checks the grammar against the whole vocabulary), so the list is long and grammar
+# requests are kept for answers with no deciding token in it.
+TOP_ALTERNATIVES = 2000
+# Grammar requests per answer and step at most, each fetching its next most likely allowed token; made only
+# while the best allowed token is within this many nats of the list's end (e^-6.9: unlisted allowed tokens
+# could weigh 0.1% or more beside it).
+MAX_FORCED = 4
+UNLISTED_MARGIN = 6.9
+
+Complete = Callable[[dict], Awaitable[dict]]
+
+
+def llama_samplers(decoding: Decoding) -> list[str]:
+    """llama.cpp's sampler chain for a decoding's order (its default puts temperature last).
+
+    The penalty, DRY, typical-p, XTC and top-n-sigma samplers of llama.cpp's default chain are left out: at
+    their neutral defaults they do nothing, and no other backend has them.
+    """
+    truncation = ["top_k", "top_p", "min_p"]
+    return ["temperature", *truncation] if decoding.order == "temperature_first" else [*truncation, "temperature"]
+
+
+def _listed(response: dict) -> tuple[Candidate | None, list[Candidate]]:
+    """The chosen token and the listed alternatives of a one-token llama.cpp completion (none if it stopped)."""
+    steps = response["choices"][0]["logprobs"]["content"]
+    if not steps:
+        return None, []
+    step = steps[0]
+    chosen = Candidate(int(step["id"]), str(step["token"]), float(step["logprob"]))
+    return chosen, [Candidate(int(alt["id"]), str(alt["token"]), float(alt["logprob"])) for alt in step["top_logprobs"]]
+
+
+def llama_next_tokens(complete: Complete, prompt_text: str, body: dict,
+                      answers: dict[str, tuple[str, ...]]) -> NextTokens:
+    """``next_tokens`` for a llama.cpp server.
+
+    ``complete`` posts a ``/completions`` body and returns the reply; ``prompt_text`` is the text the model
+    continues (for a chat model, its chat template applied by the server); ``body`` carries the request's
+    other fields. The path goes to the server as token ids after the text (a mixed prompt), so a step is
+    conditioned on exactly the tokens of its path. One greedy token with the :data:`TOP_ALTERNATIVES` most
+    likely next tokens lists the model's own log-probabilities (llama.cpp reports them before any sampler).
+    When the best allowed token is near the list's end (:data:`UNLISTED_MARGIN`), an answer with no token in
+    that list that leads to it alone gets its allowed tokens below the list in order of probability: a request whose grammar accepts only that answer's continuations, with its tokens
+    already known banned, is forced onto the next most likely one, until one decides the answer (at most
+    :data:`MAX_FORCED`). The case that needs it: SmolLM2 asked for "a finch" or "an eagle" ranks "a" first,
+    which keeps both open, and "an", which decides, next; both far down its list.
+    """
+    body = {key: value for key, value in body.items()
+            if key not in ("grammar", "messages", "prompt", "logprobs", "top_logprobs", "post_sampling_probs")}
+    base = {**body, "max_tokens": 1, "temperature": 0.0, "n_probs": TOP_ALTERNATIVES}
+
+    async def next_tokens(path: tuple[Candidate, ...], continuations: tuple[str, ...]) -> list[Candidate]:
+        prompt = [prompt_text, *(candidate.token for candidate in path)] if path else prompt_text
+        text = "".join(candidate.text for candidate in path)
+        _, candidates = _listed(await complete({**base, "prompt": prompt}))
+        # Every token above the last one listed is known (all of them if the list is the whole vocabulary).
+        unlisted_below = min((c.logprob for c in candidates), default=math.inf)
+        if len(candidates) < TOP_ALTERNATIVES:
+            unlisted_below = -math.inf
+        for answer, answer_spellings in answers.items():
+            rests = [spelling[len(text):] for spelling in answer_spellings
+                     if spelling.startswith(text) and spelling[len(text):] in continuations]
+            for _ in range(MAX_FORCED if rests else 0):
+                best = max((c.logprob for c in candidates if _allows(continuations, c)), default=-math.inf)
+                if best > unlisted_below + UNLISTED_MARGIN:  # what is unlisted is negligible beside it
+                    break
+                if any(_decides(text + c.text, answer, answers) for c in candidates if _allows(rests, c)):
+                    break
+                banned = [[c.token, False] for c in candidates if _allows(rests, c)]
+                try:
+                    forced, _ = _listed(await complete({**base, "prompt": prompt, "grammar": answer_grammar(rests),
+                                                        "logit_bias": banned}))
+                except BackendError:  # llama.cpp refuses when the ban leaves the grammar no token: none is left
+                    break
+                if forced is None or not math.isfinite(forced.logprob) or any(
+                        c.token == forced.token for c in candidates):
+                    break
+                candidates.append(forced)
+        return candidates
+
+    return next_tokens
+
+
+def _allows(continuations: Sequence[str], candidate: Candidate) -> bool:
+    return bool(candidate.text) and any(rest.startswith(candidate.text) for rest in continuations)
+
+
+def _decides(text: str, answer: str, answers: dict[str, tuple[str, ...]]) -> bool:
+    """Whether ``text`` can only become ``answer``."""
+    return {choice for choice, values in answers.items() if any(v.startswith(text) for v in values)} == {answer}
+
+
+def answer_spellings(choices: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each answer's accepted spellings."""
+    grouped: dict[str, list[str]] = {}
+    for spelling, choice in spellings(choices).items():
+        grouped.setdefault(choice, []).append(spelling)
+    return {choice: tuple(values) for choice, values in grouped.items()}
 
 
 def with_sampled_probabilities(body: dict, *, chat: bool) -> dict:
@@ -130,25 +298,3 @@ def sampled_logprob(response: dict) -> float | None:
         return total
     except (KeyError, IndexError, TypeError, ValueError):
         return None
-
-
-PathFunction = Callable[[str, int], Awaitable[list[Step]]]
-
-
-async def distribution_from_paths(path: PathFunction, grammar: str, choices: Sequence[str], temperature: float,
-                                  max_tokens: int) -> dict[str, float]:
-    """The exact answer distribution from greedy paths: ``path(grammar, max_tokens)`` decodes one.
-
-    The first path follows the answer grammar; an answer ranked below the top alternatives at the deciding
-    step gets one more path forced onto it. Paths are short first and decoded in full only if undecided.
-    """
-    async def decide(path_grammar: str) -> tuple[str, list[tuple[str, float]]]:
-        try:
-            return deciding_step(await path(path_grammar, DECIDING_TOKENS), choices)
-        except ValueError:
-            return deciding_step(await path(path_grammar, max_tokens), choices)
-
-    masses = log_masses(*await decide(grammar), choices)
-    for choice in [choice for choice, values in masses.items() if not values]:
-        masses[choice] = log_masses(*await decide(single_answer_grammar(choice)), choices)[choice]
-    return normalise(masses, temperature)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,13 +27,16 @@ from monoculture.backends._base import (
     ModelKind,
 )
 from monoculture.backends._distribution import (
-    distribution_from_paths,
-    greedy_path_body,
-    path_steps,
+    AnswerDistribution,
+    answer_spellings,
+    explore,
+    has_prefix_answers,
+    llama_next_tokens,
+    llama_samplers,
     sampled_logprob,
     with_sampled_probabilities,
 )
-from monoculture.errors import BackendError, ModelUnavailableError
+from monoculture.errors import BackendError, ModelSpecError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
 DEFAULT_PARALLEL = 8
@@ -101,10 +106,21 @@ def _runtime_defaults() -> dict[str, float | int]:
 
 
 class EmbeddedBackend(Backend):
-    """A GGUF model in an in-process llama.cpp server with ``parallel`` slots kept busy."""
+    """A GGUF model in an in-process llama.cpp server with ``parallel`` slots kept busy.
+
+    ``deterministic``: one slot, and no request reuses a cached prompt, so the same request gives the same
+    output whatever ran before or beside it. llama.cpp's logits change with the batch a sequence is decoded in
+    (several slots share one) and with the batch a reused prompt prefix was computed in: of 45 texts Gemma sampled,
+    29-37 differed between two passes with 8 slots, 22 with one slot reusing prompts, none with one slot without
+    (docs/methods.md, section 9.4).
+    """
 
     def __init__(self, spec: str, path: Path, kind: ModelKind, *, licence: str | None = None,
-                 parallel: int = DEFAULT_PARALLEL, threads: int | None = None) -> None:
+                 parallel: int | None = None, threads: int | None = None, deterministic: bool = False) -> None:
+        if deterministic and parallel not in (None, 1):
+            raise ModelSpecError(f"{spec}: deterministic mode decodes one request at a time, so parallel = {parallel} "
+                                 "cannot apply: remove parallel, or set deterministic = false")
+        parallel = parallel or (1 if deterministic else DEFAULT_PARALLEL)
         try:
             import xllamacpp
         except ImportError as error:  # pragma: no cover - a core dependency
@@ -122,6 +138,12 @@ class EmbeddedBackend(Backend):
         # without it a persona prompt is re-read whole for every word (measured here: 2.96 -> 5.82 samples/s).
         params.swa_full = True
         params.verbosity = -1  # llama.cpp's own log would drown the progress bar
+        self._deterministic = deterministic
+        if deterministic:
+            # The server's default for requests that do not say (``_body`` says so for its own); without reuse
+            # the host-memory prompt cache would only copy slot states back and forth.
+            params.cache_prompt = False
+            params.cache_ram_mib = 0
         try:
             self._server = xllamacpp.Server(params)
         except Exception as error:
@@ -132,7 +154,7 @@ class EmbeddedBackend(Backend):
             spec=spec, kind=kind, backend="embedded", file=str(path), sha256=sha256_of(path),
             size_bytes=path.stat().st_size, licence=licence,
             runtime=f"xllamacpp {_version('xllamacpp')}", default_decoding=_runtime_defaults(),
-            max_concurrency=parallel,
+            max_concurrency=parallel, deterministic=deterministic,
         )
 
     def _body(self, request: GenerationRequest) -> dict:
@@ -140,7 +162,10 @@ class EmbeddedBackend(Backend):
         body: dict = {
             "max_tokens": decoding.max_tokens, "temperature": decoding.temperature, "top_k": decoding.top_k,
             "top_p": decoding.top_p, "min_p": decoding.min_p, "seed": request.seed,
+            "samplers": llama_samplers(decoding),
         }
+        if self._deterministic:
+            body["cache_prompt"] = False  # a prefix computed in another batch would change the logits
         if request.grammar is not None:
             body["grammar"] = request.grammar
         if request.messages is not None:
@@ -168,23 +193,42 @@ class EmbeddedBackend(Backend):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._call, request)
 
-    def _greedy_path(self, request: GenerationRequest, grammar: str, max_tokens: int) -> list:
-        chat = request.messages is not None
-        body = greedy_path_body(self._body(request), grammar, max_tokens, chat=chat)
-        response = (self._server.handle_chat_completions if chat else self._server.handle_completions)(body)
+    def _complete(self, body: dict) -> dict:
+        response = self._server.handle_completions(body)
         if "error" in response:
             raise BackendError(f"llama.cpp refused the request for {self.info.spec}: {response['error'].get('message')}")
-        return path_steps(response)
+        return response
 
-    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """The constrained answer distribution from log-probabilities (see ``_distribution``)."""
+    def _prompt_text(self, request: GenerationRequest) -> str:
+        """The text the model continues: the prompt, or the messages through the server's own chat template."""
+        if request.messages is None:
+            return request.prompt or ""
+        messages = [{"role": role, "content": content} for role, content in request.messages]
+        call = urllib.request.Request(f"{self._server.listening_address}/apply-template",
+                                      data=json.dumps({"messages": messages}).encode(),
+                                      headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(call, timeout=60) as reply:
+                return json.loads(reply.read())["prompt"]
+        except (OSError, ValueError, KeyError) as error:
+            raise BackendError(f"llama.cpp could not apply the chat template of {self.info.spec}: {error}") from error
+
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """The constrained-sampling answer distribution from log-probabilities (see ``_distribution``)."""
+        if has_prefix_answers(choices):
+            raise BackendError(f"{self.info.spec} has no exact mode for answers that begin other answers "
+                               f"({', '.join(choices)}): use mode = \"constrained\"")
         loop = asyncio.get_running_loop()
+        prompt_text = await loop.run_in_executor(self._pool, self._prompt_text, request)
 
-        async def path(grammar: str, max_tokens: int) -> list:
-            return await loop.run_in_executor(self._pool, self._greedy_path, request, grammar, max_tokens)
+        async def complete(body: dict) -> dict:
+            return await loop.run_in_executor(self._pool, self._complete, body)
 
-        return await distribution_from_paths(path, request.grammar, choices, request.decoding.temperature,
-                                             request.decoding.max_tokens)
+        body = {"seed": request.seed, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
+        if self._deterministic:
+            body["cache_prompt"] = False
+        next_tokens = llama_next_tokens(complete, prompt_text, body, answer_spellings(choices))
+        return await explore(next_tokens, choices, request.decoding.temperature)
 
     async def aclose(self) -> None:
         """Stop the slots' threads and unload the model."""

@@ -18,6 +18,7 @@ import random
 
 from monoculture import __version__
 from monoculture.backends._base import Backend, Generation, GenerationRequest, ModelInfo, ModelKind
+from monoculture.backends._distribution import AnswerDistribution
 from monoculture.errors import BackendError, ModelSpecError
 from monoculture.tasks import Task
 
@@ -30,7 +31,8 @@ _GREEDY_SEED = 0
 class FakeBackend(Backend):
     """A simulated population (see the module docstring); answers instantly and in any number at once."""
 
-    def __init__(self, spec: str, population: str, kind: ModelKind | None = None) -> None:
+    def __init__(self, spec: str, population: str, kind: ModelKind | None = None, *,
+                 deterministic: bool = False) -> None:
         if population not in POPULATIONS:
             raise ModelSpecError(f"unknown fake model {population!r} in {spec!r}: choose one of "
                                  f"{', '.join('fake:' + p for p in POPULATIONS)}")
@@ -38,7 +40,8 @@ class FakeBackend(Backend):
         self.info = ModelInfo(spec=spec, kind=kind or "chat", backend="fake",
                               runtime=f"monoculture {__version__} simulated {population} population",
                               licence="none (simulated)", default_decoding=dict(DEFAULT_DECODING),
-                              max_concurrency=64)
+                              # Its answers depend on the request alone, so it honours deterministic mode as it is.
+                              max_concurrency=64, deterministic=deterministic)
 
     def check_task(self, task: Task, mode: str) -> None:
         """fake:human needs the task's raw human answers; every fake model needs a closed set for exact mode."""
@@ -61,10 +64,10 @@ class FakeBackend(Backend):
         text, probability = self._answer(request)
         return Generation(text=text, finish_reason="stop", logprob=math.log(probability))
 
-    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """Uniform over the choices, or all mass on the constant answer."""
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """Uniform over the choices, or all mass on the constant answer; nothing outside the answers."""
         if self.population == "constant":
-            return {choice: float(choice == sorted(choices)[0]) for choice in choices}
+            return AnswerDistribution({choice: float(choice == sorted(choices)[0]) for choice in choices}, 0.0)
         if self.population == "uniform":
-            return {choice: 1.0 / len(choices) for choice in choices}
+            return AnswerDistribution({choice: 1.0 / len(choices) for choice in choices}, 0.0)
         raise BackendError(f"{self.info.spec} has no exact mode: use mode = \"free\" or \"constrained\"")

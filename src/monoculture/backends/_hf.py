@@ -19,7 +19,8 @@ logits by float32 rounding: SmolLM2's by up to 4e-5, its probabilities by up to 
 its uniform number falls that close to a boundary between two tokens.)
 
 Grammar-constrained decoding is not offered (``request.grammar`` is refused); exact answer distributions
-come from :meth:`HFBackend.choice_logprobs`.
+(:meth:`HFBackend.answer_distribution`) follow every token path the answer grammar allows through the whole
+vocabulary, the same estimand as the llama.cpp backends (``backends/_distribution``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 
 from monoculture.files import sha256_of
 from monoculture.backends._base import Backend, Decoding, Generation, GenerationRequest, ModelInfo, ModelKind
+from monoculture.backends._distribution import AnswerDistribution, Candidate, explore
 from monoculture.errors import BackendError, ModelUnavailableError
 
 # Rows decoded together. Decoding on a CPU is bound by reading the weights once per step, so rows are cheap:
@@ -93,14 +95,17 @@ def sample_token(logits: Any, decoding: Decoding, generator: Any) -> int:
 def draw_token(logits: Any, decoding: Decoding, generator: Any) -> tuple[int, float]:
     """Draw one token id, and its log-probability under the distribution it was drawn from.
 
-    Temperature, then top-k, top-p and min-p, in transformers' order; a parameter at its neutral value
-    (top_k 0, top_p 1, min_p 0) does nothing, and temperature 0 is greedy. One uniform number is drawn per
-    token (inverse CDF in float64), so a row consumes its random stream identically whatever else is batched.
+    Temperature, then top-k, top-p and min-p (transformers' order, ``order = "temperature_first"``), or the
+    truncation on the model's own probabilities and temperature on what is left (llama.cpp's default,
+    ``"truncation_first"``); a parameter at its neutral value (top_k 0, top_p 1, min_p 0) does nothing, and
+    temperature 0 is greedy. One uniform number is drawn per token (inverse CDF in float64), so a row consumes
+    its random stream identically whatever else is batched.
     """
     torch = _import_torch()
     if decoding.temperature <= 0:
         return int(torch.argmax(logits)), 0.0
-    scores = logits.to(torch.float64) / decoding.temperature
+    first = decoding.order == "temperature_first"
+    scores = logits.to(torch.float64) / (decoding.temperature if first else 1.0)
     if 0 < decoding.top_k < scores.numel():
         kth = torch.topk(scores, decoding.top_k).values[-1]
         scores = scores.masked_fill(scores < kth, float("-inf"))
@@ -115,6 +120,10 @@ def draw_token(logits: Any, decoding: Decoding, generator: Any) -> tuple[int, fl
         probs[order[drop]] = 0.0
     if decoding.min_p > 0.0:
         probs = probs.masked_fill(probs < decoding.min_p * probs.max(), 0.0)
+    if not first:  # temperature on the tokens truncation kept: p^(1/T), renormalised below
+        kept = probs > 0
+        probs = torch.where(kept, torch.softmax(scores.masked_fill(~kept, float("-inf")) / decoding.temperature,
+                                                dim=-1), probs)
     cumulative = torch.cumsum(probs, dim=-1)
     threshold = torch.rand((), generator=generator, dtype=torch.float64) * cumulative[-1]
     index = min(int(torch.searchsorted(cumulative, threshold, right=True)), probs.numel() - 1)
@@ -206,6 +215,7 @@ class HFBackend(Backend):
         self._driver: asyncio.Task[None] | None = None
         # One thread: batches run one after another, each using every core through torch's own threads.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hf")
+        self._texts_by_token: dict[str, list[int]] | None = None  # exact mode's token texts, built on first use
         sha256, size = _digest(path)
         self.info = ModelInfo(
             spec=spec, kind=kind, backend="hf", file=str(path), sha256=sha256, size_bytes=size,
@@ -354,24 +364,57 @@ class HFBackend(Backend):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._score_choices, request, tuple(choices))
 
-    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """Exact mode: each answer's probability, the model's own sequence probability restricted to the answers.
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """Exact mode: the constrained-sampling distribution over the answers (``backends/_distribution``).
 
-        Each answer counts with and without one leading space (as the answer grammars allow); log-probabilities
-        are divided by the condition's temperature before renormalising over the answers (0: the most likely).
+        The same estimand as the llama.cpp backends, computed from the whole vocabulary: at every undecided
+        step every token whose text the answer grammar allows is a candidate, and the end-of-text tokens end
+        an answer that is complete.
         """
-        spellings = tuple(dict.fromkeys([*choices, *(" " + choice for choice in choices)]))
-        scores = await self.choice_logprobs(request, spellings)
-        per_choice = {choice: _logsumexp([scores[choice], scores[" " + choice]]) for choice in choices}
-        temperature = request.decoding.temperature
-        if temperature <= 0:
-            best = max(per_choice, key=per_choice.get)
-            return {choice: float(choice == best) for choice in choices}
-        scaled = {choice: value / temperature for choice, value in per_choice.items()}
-        peak = max(scaled.values())
-        weights = {choice: math.exp(value - peak) for choice, value in scaled.items()}
-        total = sum(weights.values())
-        return {choice: weight / total for choice, weight in weights.items()}
+        loop = asyncio.get_running_loop()
+        # The tokenizer is used in the worker thread only (see _generate_batch).
+        prompt_ids = await loop.run_in_executor(self._pool, lambda: self._encode(self.prompt_text(request), request))
+        if not prompt_ids:
+            raise BackendError(f"exact mode needs a non-empty prompt ({self.info.spec})")
+
+        async def next_tokens(path: tuple[Candidate, ...], continuations: tuple[str, ...]) -> list[Candidate]:
+            ids = prompt_ids + [candidate.token for candidate in path]
+            return await loop.run_in_executor(self._pool, self._allowed_next, ids, continuations)
+
+        return await explore(next_tokens, choices, request.decoding.temperature)
+
+    def _token_texts(self) -> dict[str, list[int]]:
+        """Every token's text (as it reads after other text) and the ids that spell it, built once."""
+        if self._texts_by_token is None:
+            # Decoding a token after an anchor keeps the leading space that SentencePiece drops at the start.
+            anchor = self.tokenizer("a", add_special_tokens=False)["input_ids"][-1:]
+            prefix = self.tokenizer.decode(anchor)
+            texts: dict[str, list[int]] = {}
+            for token in range(len(self.tokenizer)):
+                piece = self.tokenizer.decode(anchor + [token])
+                if piece.startswith(prefix) and len(piece) > len(prefix) and "\ufffd" not in piece:
+                    texts.setdefault(piece[len(prefix):], []).append(token)
+            self._texts_by_token = texts
+        return self._texts_by_token
+
+    def _allowed_next(self, ids: list[int], continuations: tuple[str, ...]) -> list[Candidate]:
+        """The tokens that begin one of the continuations (and the end tokens), with their log-probabilities."""
+        torch = self._torch
+        texts = self._token_texts()
+        wanted: dict[int, str] = {}
+        for continuation in continuations:
+            for length in range(1, len(continuation) + 1):
+                for token in texts.get(continuation[:length], ()):
+                    wanted[token] = continuation[:length]
+        with torch.inference_mode():
+            row = torch.tensor([ids], dtype=torch.long, device=self.model.device)
+            output = self._forward(row, torch.ones_like(row), torch.arange(len(ids), device=row.device)[None, :],
+                                   None, keep=1)
+            logprobs = torch.log_softmax(output.logits[0, -1, :].to(torch.float64), dim=-1).cpu()
+        candidates = [Candidate(token, text, float(logprobs[token])) for token, text in wanted.items()]
+        candidates += [Candidate(token, "", float(logprobs[token]), end=True) for token in sorted(self._stop_ids)
+                       if token < logprobs.numel()]
+        return [candidate for candidate in candidates if math.isfinite(candidate.logprob)]
 
     def _continuation(self, text: str, prompt_ids: list[int], choice: str, request: GenerationRequest) -> list[int]:
         whole = self._encode(text + choice, request)

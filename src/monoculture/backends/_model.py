@@ -20,6 +20,7 @@ from monoculture.backends._base import (
     ModelInfo,
     TransientBackendError,
 )
+from monoculture.backends._distribution import AnswerDistribution
 from monoculture.errors import BackendError
 
 T = TypeVar("T")
@@ -45,7 +46,7 @@ class Outcome:
     generation: Generation | None
     started_at: float
     latency_s: float
-    distribution: dict[str, float] | None = None
+    distribution: AnswerDistribution | None = None
 
 
 class Model:
@@ -59,7 +60,7 @@ class Model:
         self.retries = retries
         self.backoff_s = backoff_s
         # Exact mode: identical requests (the seed aside) share one call; the seed only draws from the result.
-        self._distributions: dict[tuple, asyncio.Future[dict[str, float]]] = {}
+        self._distributions: dict[tuple, asyncio.Future[AnswerDistribution]] = {}
 
     @property
     def info(self) -> ModelInfo:
@@ -81,7 +82,7 @@ class Model:
         """One request, retried like the others (the sampling probe asks through this)."""
         return await self._with_retries(lambda: self.backend.generate(request))
 
-    async def _distribution(self, job: Job) -> dict[str, float]:
+    async def _distribution(self, job: Job) -> AnswerDistribution:
         request = job.request
         key = (request.prompt, request.messages, request.grammar, request.decoding, job.choices)
         shared = self._distributions.get(key)

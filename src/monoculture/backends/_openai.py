@@ -8,7 +8,8 @@ What differs between servers is found out once, when the backend is built, with 
 
 * **llama.cpp** answers ``GET /props`` with its sampling defaults, slot count and build: the defaults are
   recorded as they are, grammars are sent as ``grammar`` (GBNF), ``top_k``/``min_p`` as extra fields, and
-  the exact mode asks for the top log-probabilities at every step (``n_probs``, as the embedded backend does).
+  exact mode asks for the top log-probabilities at every undecided step (``n_probs``, as the embedded backend
+  does), with the chat template from ``/apply-template``.
 * **vLLM** answers ``GET /version``: grammars go as ``structured_outputs.grammar`` from 0.10.2 on (the
   ``guided_grammar`` field it replaced, removed in 0.12, for older versions); ``top_k = 0`` ("no top-k") is sent
   as vLLM's ``-1``. Its defaults may come from each model's generation config and cannot be read over HTTP,
@@ -55,7 +56,16 @@ from monoculture.backends._base import (
     ModelKind,
     TransientBackendError,
 )
-from monoculture.backends._distribution import sampled_logprob, with_sampled_probabilities
+from monoculture.backends._distribution import (
+    AnswerDistribution,
+    answer_spellings,
+    explore,
+    has_prefix_answers,
+    llama_next_tokens,
+    llama_samplers,
+    sampled_logprob,
+    with_sampled_probabilities,
+)
 from monoculture.errors import BackendError, ModelUnavailableError, MonocultureError
 
 HOSTED_URL = "https://api.openai.com/v1"
@@ -74,8 +84,8 @@ _PROBE_TIMEOUT_S = 10.0
 # Seconds a request may wait for its reply to start, and then for the reply to be complete.
 DEFAULT_TIMEOUT_S = 300.0
 TIMEOUT_ENV = "MONOCULTURE_REQUEST_TIMEOUT"
-# The largest reply read: a generation is a few hundred bytes; an exact-mode path with 50 alternatives per
-# step stays under 100 kB. Beyond this a server is sending something else (an endless body, ignored max_tokens).
+# The largest reply read: a generation is a few hundred bytes; an exact-mode step with its 2,000 listed
+# tokens about 200 kB. Beyond this a server is sending something else (an endless body, ignored max_tokens).
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 # No tokenizer has tokens this long: more characters than this per requested token means max_tokens was ignored.
 MAX_CHARS_PER_TOKEN = 256
@@ -366,6 +376,12 @@ class OpenAIBackend(Backend):
             # Extra body fields that llama.cpp and vLLM accept; vLLM spells "no top-k" as -1.
             body["top_k"] = -1 if self.flavour == "vllm" and decoding.top_k == 0 else decoding.top_k
             body["min_p"] = decoding.min_p
+        if self.flavour == "llama.cpp":
+            body["samplers"] = llama_samplers(decoding)
+        elif decoding.order == "truncation_first" and decoding.truncates:
+            # vLLM and the hosted API apply temperature before truncation and cannot be told otherwise.
+            raise BackendError(f"{self._spec} applies temperature before top-k/top-p/min-p and cannot truncate "
+                               'first: set order = "temperature_first" or turn truncation off in [decoding]')
         if self.hosted and request.messages is not None:
             body["max_completion_tokens"] = decoding.max_tokens  # the hosted API's current name
         else:
@@ -407,9 +423,18 @@ class OpenAIBackend(Backend):
         return _one_line(printable, limit)
 
     async def _post(self, body: dict, chat: bool) -> dict:
+        """POST one generation request: a reply without ``choices`` is an error."""
+        url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
+        payload = await self._post_json(url, body)
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
+            raise BackendError(f"{url} sent a reply without choices for {self._spec}: "
+                               "is it an OpenAI-compatible API?")
+        return payload
+
+    async def _post_json(self, url: str, body: dict) -> Any:
         """POST one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not."""
         httpx = self._httpx
-        url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
         try:
             async with self._async_client().stream("POST", url, json=body) as response:
                 status = response.status_code
@@ -441,10 +466,6 @@ class OpenAIBackend(Backend):
             raise BackendError(f"{url} sent a reply that is not JSON for {self._spec} (it began "
                                f"{self._shown(content[:60].decode('utf-8', errors='replace'), 80)!r}): "
                                "is it an OpenAI-compatible API?") from None
-        choices = payload.get("choices") if isinstance(payload, dict) else None
-        if not (isinstance(choices, list) and choices and isinstance(choices[0], dict)):
-            raise BackendError(f"{url} sent a reply without choices for {self._spec}: "
-                               "is it an OpenAI-compatible API?")
         return payload
 
     async def generate(self, request: GenerationRequest) -> Generation:
@@ -483,33 +504,40 @@ class OpenAIBackend(Backend):
                           completion_tokens=_count(usage.get("completion_tokens")),
                           logprob=_logprob(sampled_logprob(payload)) if self.flavour == "llama.cpp" else None)
 
-    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> dict[str, float]:
-        """Exact mode on llama.cpp servers: the greedy path through the answer grammar with its top alternatives.
+    async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """Exact mode on llama.cpp servers: the constrained-sampling distribution from token log-probabilities.
 
         Other servers keep the contract's default (no exact mode): vLLM spells log-probabilities differently
         and the hosted API has no grammars.
         """
         if self.flavour != "llama.cpp":
             return await super().answer_distribution(request, choices)
-        from monoculture.backends._distribution import (
-            distribution_from_paths,
-            greedy_path_body,
-            path_steps,
-        )
-
-        chat = request.messages is not None
-
-        async def path(grammar: str, max_tokens: int) -> list:
-            body = greedy_path_body(self._body(request), grammar, max_tokens, chat=chat)
-            return path_steps(await self._post(body, chat))
-
+        if has_prefix_answers(choices):
+            raise BackendError(f"{self._spec} has no exact mode for answers that begin other answers "
+                               f"({', '.join(choices)}): use mode = \"constrained\"")
         try:
-            distribution = await distribution_from_paths(path, request.grammar, choices,
-                                                         request.decoding.temperature, request.decoding.max_tokens)
-            if not all(isinstance(p, float) and math.isfinite(p) and p >= 0 for p in distribution.values()):
+            if request.messages is None:
+                prompt_text = request.prompt or ""
+            else:
+                # The server's own template, as its /chat/completions would apply it.
+                messages = [{"role": role, "content": content} for role, content in request.messages]
+                rendered = await self._post_json(f"{self.base_url.removesuffix('/v1')}/apply-template",
+                                                 {"messages": messages})
+                prompt_text = rendered["prompt"]
+                if not isinstance(prompt_text, str):
+                    raise TypeError("the chat template came back as something other than text")
+
+            async def complete(body: dict) -> dict:
+                return await self._post(body, chat=False)
+
+            body = {"model": self.model, "seed": request.seed, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
+            distribution = await explore(llama_next_tokens(complete, prompt_text, body, answer_spellings(choices)),
+                                         choices, request.decoding.temperature)
+            if not all(isinstance(p, float) and math.isfinite(p) and p >= 0
+                       for p in distribution.probabilities.values()):
                 raise ValueError("probabilities that are not finite numbers")
             return distribution
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError) as error:
             raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
                                f"({self._shown(str(error), 120)}): use mode = \"constrained\"") from None
 

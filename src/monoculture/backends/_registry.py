@@ -22,6 +22,8 @@ class ModelOptions:
     kind: ModelKind | None = None  # None: the backend decides (embedded models know theirs)
     parallel: int | None = None
     api_key_env: str | None = None  # servers with keys: the environment variable holding it (never the key)
+    # Same request, same output in every run: a backend that cannot promise it is refused (see NOT_DETERMINISTIC).
+    deterministic: bool = False
 
 
 BackendFactory = Callable[[str, str, ModelOptions], Backend]
@@ -34,18 +36,18 @@ def register_backend(prefix: str, factory: BackendFactory) -> None:
 
 
 def _embedded(spec: str, name: str, options: ModelOptions) -> Backend:
-    from monoculture.backends._embedded import DEFAULT_PARALLEL, EMBEDDED_MODELS, EmbeddedBackend
+    from monoculture.backends._embedded import EMBEDDED_MODELS, EmbeddedBackend
 
     model = EMBEDDED_MODELS[name]
     return EmbeddedBackend(spec, model.locate(), options.kind or model.kind, licence=model.licence,
-                           parallel=options.parallel or DEFAULT_PARALLEL)
+                           parallel=options.parallel, deterministic=options.deterministic)
 
 
 def _gguf(spec: str, path: str, options: ModelOptions) -> Backend:
-    from monoculture.backends._embedded import DEFAULT_PARALLEL, EmbeddedBackend
+    from monoculture.backends._embedded import EmbeddedBackend
 
     return EmbeddedBackend(spec, Path(path).expanduser(), options.kind or guess_kind(path),
-                           parallel=options.parallel or DEFAULT_PARALLEL)
+                           parallel=options.parallel, deterministic=options.deterministic)
 
 
 def _openai(spec: str, rest: str, options: ModelOptions) -> Backend:
@@ -68,13 +70,30 @@ def _hf(spec: str, path: str, options: ModelOptions) -> Backend:
 def _fake(spec: str, population: str, options: ModelOptions) -> Backend:
     from monoculture.backends._fake import FakeBackend
 
-    return FakeBackend(spec, population, options.kind)
+    return FakeBackend(spec, population, options.kind, deterministic=options.deterministic)
 
 
 def guess_kind(name: str) -> ModelKind:
     """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
     lowered = Path(name).name.lower()
     return "chat" if any(tag in lowered for tag in ("instruct", "chat", "-it", "_it")) else "base"
+
+
+# Built-in backends that cannot promise the same output for the same request in every run, and why: a study
+# asking it of them is refused before any model loads. (A plugin says so once loaded: ModelInfo.deterministic.)
+NOT_DETERMINISTIC: dict[str, str] = {
+    "openai": "a server batches requests from all its clients and reuses cached prompts, and both change its logits",
+    "hf": "it decodes requests in batches, and a batch's size and padding can change its float32 logits",
+}
+
+
+def check_deterministic(spec: str) -> None:
+    """Raise a one-line error if the backend of ``spec`` is known to be unable to run deterministically."""
+    prefix, _ = split_spec(spec)
+    reason = NOT_DETERMINISTIC.get(prefix)
+    if reason is not None:
+        raise ModelSpecError(f"{spec} cannot run deterministically ({reason}): set deterministic = false for this "
+                             "model in the study file, or run the model's GGUF file as gguf:/path/to/model.gguf")
 
 
 register_backend("embedded", _embedded)

@@ -37,12 +37,15 @@ def embedded_catalogue() -> list[dict]:
 
 
 def backends_available() -> list[dict]:
-    """Each backend prefix, whether this install can use it, an example spec and the install command."""
+    """Each backend prefix, whether this install can use it, whether it can run deterministically (why not), an
+    example spec and the install command."""
+    from monoculture.backends._registry import NOT_DETERMINISTIC
+
     runtime = importlib.util.find_spec("xllamacpp") is not None
     http = importlib.util.find_spec("httpx") is not None
     # find_spec only looks for the packages: importing torch takes seconds and `monoculture models` stays fast.
     hf = all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers"))
-    return [
+    entries = [
         {"prefix": "embedded", "available": runtime, "example": "embedded:gemma-3-270m",
          "install": "pip install xllamacpp"},
         {"prefix": "gguf", "available": runtime, "example": "gguf:/path/to/model.gguf",
@@ -55,3 +58,7 @@ def backends_available() -> list[dict]:
         {"prefix": "fake", "available": True, "install": "",
          "example": "fake:uniform, fake:constant or fake:human (simulated populations whose truth is known)"},
     ]
+    for entry in entries:
+        entry["deterministic"] = entry["prefix"] not in NOT_DETERMINISTIC
+        entry["not_deterministic_because"] = NOT_DETERMINISTIC.get(entry["prefix"])
+    return entries

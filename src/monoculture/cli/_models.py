@@ -12,7 +12,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-        """List the embedded models (file, size, kind, licence) and the available backends."""
+        """List the embedded models (file, size, kind, licence) and the available backends (and which of them
+        can run a study with deterministic = true)."""
         import json
 
         from monoculture.backends.catalogue import backends_available, embedded_catalogue
@@ -34,10 +35,11 @@ def register(app: typer.Typer) -> None:
                           escape(entry["file"] or (f"unusable: {entry['problem']}" if entry["problem"]
                                                    else f"not installed: {entry['install']}")))
         backends_table = Table(title="backends")
-        for column in ("prefix", "available", "spec form / install"):
+        for column in ("prefix", "available", "deterministic", "spec form / install"):
             backends_table.add_column(column)
         for entry in backends:
             backends_table.add_row(entry["prefix"], "yes" if entry["available"] else "no",
+                                   "yes" if entry["deterministic"] else "no",
                                    escape(entry["example"] if entry["available"] else entry["install"]))
         console = Console()
         console.print(table)

@@ -37,7 +37,9 @@ class ProgressObserver:
 
     def model_started(self, info, remaining: int) -> None:
         """A model is loaded."""
-        self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {escape(str(info.runtime))}): {remaining} samples to draw")
+        mode = ", deterministic" if info.deterministic else ""
+        self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {escape(str(info.runtime))}{mode}): "
+                           f"{remaining} samples to draw")
         self.progress.update(self._task, description=escape(info.spec))
 
     def model_timed(self, info, expected_s: float | None) -> None:

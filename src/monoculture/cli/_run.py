@@ -17,6 +17,9 @@ def show_summary(summary, out: Path, console) -> None:
     from monoculture.report import result_tables
 
     console.print(*result_tables(summary))
+    modes = [f"{escape(spec)} {'deterministic' if summary.deterministic.get(spec) else 'not deterministic'}"
+             for spec in summary.models]
+    console.print(f"models: {'; '.join(modes)} (deterministic: a rerun stores the same outputs)")
     for alarm in summary.alarms:
         where = " · ".join(part for part in (alarm.model, alarm.condition, alarm.task) if part)
         console.print(f"[bold red]alarm[/] ({alarm.kind}, {escape(where)}): {escape(alarm.message)}")

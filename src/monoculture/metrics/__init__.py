@@ -4,6 +4,11 @@ Importing this package is cheap: colour-science is imported only when a colour c
 """
 
 from monoculture.metrics._choices import agreement, response_matrix
+from monoculture.metrics._concept_bootstrap import (
+    BOOTSTRAP_RESAMPLES,
+    MIN_BOOTSTRAP_INDIVIDUALS,
+    bootstrap_p_multiple_concepts,
+)
 from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
 from monoculture.metrics._crp import (
     CHAIN_SPREAD_TOLERANCE,
@@ -14,17 +19,31 @@ from monoculture.metrics._crp import (
     log_posterior,
     p_multiple_concepts,
     run_crp,
+    run_crp_many,
     split_r_hat,
     subsampled_p_multiple_concepts,
 )
 from monoculture.metrics._modes import compare_modes, compare_sampled_modes, total_variation
-from monoculture.metrics._null import diagonal_null, permutation_p_value, shuffled_columns
+from monoculture.metrics._null import (
+    CONCEPT_NULL_BURN_IN,
+    CONCEPT_NULL_PERMUTATIONS,
+    CONCEPT_NULL_SWEEPS,
+    CONCEPT_NULL_MARGIN,
+    diagonal_null,
+    null_summary,
+    p_multiple_concepts_null,
+    permutation_p_value,
+    shuffled_columns,
+)
 from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
 __all__ = [
     "agreement",
     "response_matrix",
+    "BOOTSTRAP_RESAMPLES",
+    "MIN_BOOTSTRAP_INDIVIDUALS",
+    "bootstrap_p_multiple_concepts",
     "CRPResult",
     "ColourAnswer",
     "SubsampledCRP",
@@ -33,11 +52,18 @@ __all__ = [
     "compare_modes",
     "compare_sampled_modes",
     "diagonal_null",
+    "null_summary",
+    "p_multiple_concepts_null",
+    "CONCEPT_NULL_BURN_IN",
+    "CONCEPT_NULL_PERMUTATIONS",
+    "CONCEPT_NULL_SWEEPS",
+    "CONCEPT_NULL_MARGIN",
     "permutation_p_value",
     "shuffled_columns",
     "log_posterior",
     "p_multiple_concepts",
     "run_crp",
+    "run_crp_many",
     "split_r_hat",
     "subsampled_p_multiple_concepts",
     "CHAIN_SPREAD_TOLERANCE",

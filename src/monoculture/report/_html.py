@@ -26,7 +26,8 @@ def render_html(summary: Summary) -> str:
         "title": cut(study.get("name") or "monoculture study"),
         "created": summary.created,
         "version": summary.monoculture_version,
-        "models": [_model_row(record) for record in summary.model_versions],
+        "models": [_model_row(record, summary.deterministic.get(record.spec, False))
+                   for record in summary.model_versions],
         "decoding": _decoding_rows(summary),
         "references": _references(summary),
         "environment": _environment(summary),
@@ -35,8 +36,9 @@ def render_html(summary: Summary) -> str:
     })
 
 
-def _model_row(record: Any) -> dict[str, str]:
+def _model_row(record: Any, deterministic: bool) -> dict[str, str]:
     return {"spec": cut(record.spec), "version": str(record.version), "kind": cut(record.kind),
+            "deterministic": "yes" if deterministic else "no",
             "backend": cut(record.backend), "runtime": cut(record.runtime), "file": cut(record.file, 300),
             "sha256": cut(record.sha256, 80), "licence": cut(record.licence),
             "size": f"{record.size_bytes / 1e6:.0f} MB" if record.size_bytes is not None else ""}
@@ -90,6 +92,8 @@ def _accounting_row(name: str, task: str, mode: str, counts: Accounting, repeats
             "stored": format_number(counts.stored), "valid": format_percent(counts.valid_fraction),
             "refusals": format_number(counts.refusals), "failures": format_number(counts.parse_failures),
             "calls": format_number(counts.model_calls), "repeats": repeat_text,
+            "outside": (f"{format_percent(counts.outside_mass_mean)} ({format_percent(counts.outside_mass_max)})"
+                        if counts.outside_mass_mean is not None else MISSING),
             "alarm": bool(counts.missing) or repeats.alarm}
 
 

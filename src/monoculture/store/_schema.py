@@ -116,4 +116,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE samples ADD COLUMN parse_note TEXT;
     """,
+    # 6: exact mode's answer-set leak: the model's own probability of text the answer grammar refuses.
+    """
+    ALTER TABLE samples ADD COLUMN outside_mass REAL;
+    """,
 )

@@ -51,6 +51,9 @@ class SampleRecord:
     logprob: float | None = None  # of the raw output under its sampling distribution, if the backend said
     model_version: int | None = None  # the model_versions row of the model that drew it (None: before schema 3)
     parse_note: str | None = None  # how a valid answer was read when not literally (e.g. alpha digits dropped)
+    # Exact mode: the model's own probability (T = 1, no truncation) of leaving the answer set before an answer
+    # is decided; renormalised away in the stored distribution (backends/_distribution).
+    outside_mass: float | None = None
 
     @property
     def key(self) -> SampleKey:

@@ -23,7 +23,14 @@ from monoculture.tasks.concepts._items import (
     item_id,
     pair_items,
 )
-from monoculture.tasks.concepts._result import ConceptResult, ModeComparison, PooledConcepts, TargetConcepts
+from monoculture.tasks.concepts._result import (
+    ConceptNull,
+    ConceptResult,
+    ModeComparison,
+    PooledConcepts,
+    RHat,
+    TargetConcepts,
+)
 from monoculture.tasks.concepts._spec import ConceptSpec
 from monoculture.tasks.concepts._task import ConceptTask, concept_question
 
@@ -32,6 +39,7 @@ __all__ = [
     "CATEGORIES",
     "CRPInput",
     "ConceptAnswer",
+    "ConceptNull",
     "ConceptResult",
     "ConceptSpec",
     "ConceptTask",
@@ -40,6 +48,7 @@ __all__ = [
     "POLITICIANS",
     "PROMPT_VERSIONS",
     "PooledConcepts",
+    "RHat",
     "TARGETS",
     "TargetConcepts",
     "assign_targets",
