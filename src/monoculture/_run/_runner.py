@@ -40,11 +40,10 @@ from monoculture.tasks import Task, render
 # expected duration up front.
 _KNOWN_RATES = {
     ("embedded:gemma-3-270m", "free"): 4.0, ("embedded:gemma-3-270m", "constrained"): 3.2,
-    ("embedded:gemma-3-270m", "exact"): 5.0,
+    ("embedded:gemma-3-270m", "exact"): 2.5,  # distinct prompts per second: a few requests each
     ("embedded:smollm2-135m-instruct", "free"): 8.0, ("embedded:smollm2-135m-instruct", "constrained"): 5.7,
-    ("embedded:smollm2-135m-instruct", "exact"): 8.0,
+    ("embedded:smollm2-135m-instruct", "exact"): 6.0,
 }
-_FALLBACK_RATE = 4.0
 # Deterministic mode's rate against the default (benchmarks/deterministic_cost.py: 0.50-0.72 on colour studies).
 _DETERMINISTIC_RATE = 0.5
 _FAKE_RATE = 2000.0  # fake: models answer instantly; the store's writes set the pace
