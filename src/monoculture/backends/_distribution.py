@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,8 +78,6 @@ def spellings(choices: Sequence[str]) -> dict[str, str]:
 
 def answer_grammar(continuations: Sequence[str]) -> str:
     """GBNF accepting exactly these texts (one of them)."""
-    import json
-
     return "root ::= " + " | ".join(json.dumps(text) for text in sorted(set(continuations))) + "\n"
 
 
@@ -108,18 +107,13 @@ class _Path:
 
 
 def _allowed(candidates: Sequence[Candidate], text: str, open_spellings: dict[str, str]) -> list[Candidate]:
-    allowed, seen = [], set()
-    for candidate in candidates:
-        if candidate.token in seen:
-            continue
-        if candidate.end:
-            ok = text in open_spellings
-        else:
-            ok = bool(candidate.text) and any(spelling.startswith(text + candidate.text) for spelling in open_spellings)
-        if ok:
-            seen.add(candidate.token)
-            allowed.append(candidate)
-    return allowed
+    """The candidates the grammar accepts after ``text``, each token once (end tokens only after a whole answer)."""
+    continuations = [spelling[len(text):] for spelling in open_spellings]
+    allowed: dict[int, Candidate] = {}
+    for c in candidates:
+        if c.token not in allowed and (text in open_spellings if c.end else _allows(continuations, c)):
+            allowed[c.token] = c
+    return list(allowed.values())
 
 
 async def explore(next_tokens: NextTokens, choices: Sequence[str], temperature: float, *,

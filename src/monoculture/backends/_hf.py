@@ -156,11 +156,6 @@ def _default_decoding(generation_config: Any) -> dict[str, float | int]:
             "do_sample": bool(given("do_sample", False))}
 
 
-def _logsumexp(values: list[float]) -> float:
-    peak = max(values)
-    return peak + math.log(sum(math.exp(value - peak) for value in values))
-
-
 class HFBackend(Backend):
     """A local transformers checkpoint or GGUF file in float32, decoded in micro-batches on the CPU.
 
