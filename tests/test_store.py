@@ -38,7 +38,7 @@ def test_schema_is_versioned_and_reopening_does_not_migrate_twice(tmp_path):
     Store(path).close()
     Store(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 8
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -66,7 +66,10 @@ def test_study_files(tmp_path):
 
 def test_demo_meets_the_promised_size():
     demo = demo_study()
-    assert {m.spec for m in demo.models} == {"embedded:gemma-3-270m", "embedded:smollm2-135m-instruct"}
+    assert {m.spec for m in demo.models} == {"embedded:gemma-3-270m", "embedded:smollm2-135m-instruct",
+                                             "aligned:embedded:gemma-3-270m [reward=consensus beta=0.3]"}
+    assert demo.models[2].tasks == ["concepts", "colour_terms"]  # the twin answers the closed-set tasks
+    assert demo.colour_terms.mode == "exact" and "cleanliness" in demo.colour_terms.words
     assert {c.context for c in demo.conditions} >= {"none", "persona"}
     assert demo.colour.individuals >= 10 and demo.colour.words >= 20
     full = demo.with_size(150, "all")

@@ -27,7 +27,7 @@ from monoculture.errors import (
 )
 
 if TYPE_CHECKING:
-    from monoculture._api import Results, open_results, run
+    from monoculture._api import Results, open_results, run, simulate
     from monoculture.analysis import Summary
     from monoculture.study import Study, load_study
 
@@ -46,8 +46,9 @@ __all__ = [
     "load_study",
     "open_results",
     "run",
+    "simulate",
 ]
-_LAZY = {"run": "monoculture._api", "open_results": "monoculture._api", "Results": "monoculture._api",
+_LAZY = {"run": "monoculture._api", "simulate": "monoculture._api", "open_results": "monoculture._api", "Results": "monoculture._api",
          "Study": "monoculture.study", "load_study": "monoculture.study", "Summary": "monoculture.analysis"}
 
 

@@ -11,7 +11,7 @@ from monoculture.errors import MonocultureError
 if TYPE_CHECKING:
     import pandas
 
-    from monoculture._run import RunObserver
+    from monoculture._run import RunObserver, Simulation
     from monoculture.analysis import Summary
     from monoculture.study import Study
 
@@ -30,6 +30,20 @@ def run(study: Study | str | Path, out: str | Path, *, observer: RunObserver | N
     from monoculture.study import Study, load_study
 
     return run_study(study if isinstance(study, Study) else load_study(study), out, observer=observer).summary
+
+
+def simulate(study: Study | str | Path, betas: list[float], out: str | Path, *, rounds: list[int] | None = None,
+             temperatures: list[float] | None = None, min_ps: list[float] | None = None,
+             observer: RunObserver | None = None) -> Simulation:
+    """The price of diversity: every aligned twin of a study at each β (and number of rounds, sampling temperature
+    and min-p: what decoding mitigations buy), its closed-set tasks in exact mode, run into ``out``; writes
+    frontier.json, frontier.csv and frontier.svg beside the usual outputs.
+    """
+    from monoculture._run import simulate as simulate_study
+    from monoculture.study import Study, load_study
+
+    return simulate_study(study if isinstance(study, Study) else load_study(study), betas, out, rounds=rounds,
+                          temperatures=temperatures, min_ps=min_ps, observer=observer)
 
 
 def open_results(folder: str | Path) -> Results:

@@ -46,6 +46,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+TWIN_SETTINGS = ("reward", "beta", "raters", "alpha", "rounds", "samples_per_round", "smoothing",
+                 "sampling_temperature", "sampling_min_p")
+
+
 class ModelEntry(_Strict):
     """One model of the study."""
 
@@ -58,6 +62,35 @@ class ModelEntry(_Strict):
     # True: each request decoded alone with no cached prompt reused, so a rerun stores the same outputs (slower);
     # None: the study's own ``deterministic``
     deterministic: bool | None = None
+    # The study's tasks this model answers (default: all of them); e.g. a twin only the closed-set ones
+    tasks: list[str] | None = Field(default=None, min_length=1)
+    # aligned: twins (README, "Aligned twins"): the reward, its strength and the loop; written into the spec, so
+    # that two twins of one base are two models
+    reward: str | None = None
+    beta: float | None = None
+    raters: int | None = Field(default=None, ge=1, le=100_000)
+    alpha: float | None = Field(default=None, ge=0.0)
+    rounds: int | None = Field(default=None, ge=1, le=10_000)
+    samples_per_round: int | None = Field(default=None, ge=1, le=10_000_000)
+    smoothing: float | None = Field(default=None, gt=0.0)
+    sampling_temperature: float | None = Field(default=None, ge=0.0, le=10.0)
+    sampling_min_p: float | None = Field(default=None, ge=0.0, lt=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _twin_spec(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("spec"), str):
+            return data
+        twin = {key: data[key] for key in TWIN_SETTINGS if data.get(key) is not None}
+        if not data["spec"].startswith("aligned:"):
+            if twin:
+                raise ValueError(f"{', '.join(twin)} apply only to aligned twins (spec = \"aligned:BASE\")")
+            return data
+        from monoculture.backends import twin_from_entry
+
+        # A stored study has the spec with its settings already written: the entry's own keys are the truth.
+        base = data["spec"].removeprefix("aligned:").partition(" [")[0]
+        return {**data, "spec": twin_from_entry(base, twin).spec()}
 
     @field_validator("spec")
     @classmethod
@@ -143,6 +176,10 @@ class _StudyBase(_Strict):
             tables = " or ".join(f"[{name}]" for name in task_types())
             raise ValueError(f"the study has no task: add a {tables} table")
         for number, entry in enumerate(self.models, start=1):
+            unknown = [name for name in entry.tasks or () if name not in self.task_specs()]
+            if unknown:
+                raise ValueError(f"model {number} ({entry.spec}): tasks names {unknown[0]!r}, which is not a task of "
+                                 f"the study ({', '.join(self.task_specs())})")
             if self.is_deterministic(entry) and entry.parallel not in (None, 1):
                 raise ValueError(f"model {number} ({entry.spec}): parallel = {entry.parallel} contradicts "
                                  "deterministic = true (a deterministic model decodes one request at a time): remove "
@@ -225,13 +262,16 @@ def _one_line(error: ValidationError) -> str:
                      for where, messages in merged.items())
 
 
-def parse_study(data: Any, *, source: str = "study") -> Study:
-    """Validate a study given as a dict; a :class:`StudyFileError` names every problem on one line."""
+def parse_study(data: Any, *, source: str = "study", folder: Path | None = None) -> Study:
+    """Validate a study given as a dict; a :class:`StudyFileError` names every problem on one line.
+
+    ``folder`` is where the study's relative paths (a questions file) start: the study file's folder.
+    """
     if not isinstance(data, dict):
         raise StudyFileError(f"{source}: a study is a table of keys (models, conditions, ...), "
                              f"not {type(data).__name__}")
     try:
-        return Study.model_validate(data)
+        return Study.model_validate(data, context={"study_dir": folder})
     except ValidationError as error:
         raise StudyFileError(f"{source}: {_one_line(error)}") from None
 
@@ -250,7 +290,7 @@ def load_study(path: str | Path) -> Study:
         raise StudyFileError(f"cannot read study file {shown}: {error.strerror or error}") from None
     if not data:
         raise StudyFileError(f"{shown} is empty: a study needs models, conditions and a task table such as [colour]")
-    return parse_study(data, source=shown)
+    return parse_study(data, source=shown, folder=path.parent)
 
 
 def demo_study() -> Study:

@@ -2,6 +2,7 @@
 
 from monoculture._run._plan import PlannedSample, plan, plan_record, sample_settings
 from monoculture._run._runner import RunObserver, RunResult, draw, environment, run_study
+from monoculture._run._simulate import Simulation, simulate, simulation_study
 
-__all__ = ["PlannedSample", "RunObserver", "RunResult", "draw", "environment", "plan", "plan_record",
-           "run_study", "sample_settings"]
+__all__ = ["PlannedSample", "RunObserver", "RunResult", "Simulation", "draw", "environment", "plan", "plan_record",
+           "run_study", "sample_settings", "simulate", "simulation_study"]

@@ -60,6 +60,8 @@ def plan(study: Study, entry: ModelEntry, *, tasks: list[Task] | None = None,
     """Every sample the study draws from one model, each individual's prompts together."""
     samples: list[PlannedSample] = []
     for task in tasks if tasks is not None else study.tasks():
+        if entry.tasks is not None and task.name not in entry.tasks:
+            continue  # the model answers only the tasks its entry names
         for condition_entry in study.conditions:
             condition = condition_entry.condition()
             settings = settings_hash(sample_settings(study, entry, condition, task))

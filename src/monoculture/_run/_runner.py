@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import platform
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -27,6 +26,7 @@ from monoculture.backends import (
     ModelOptions,
     Outcome,
     check_deterministic,
+    draw_answer,
     load_backend,
 )
 from monoculture.errors import DataError, Interrupted, ModelSpecError, MonocultureError, StoreError, StudyFileError
@@ -154,8 +154,7 @@ def _ordered_for(samples: list[PlannedSample], others: int) -> list[PlannedSampl
 
 def draw(distribution: dict[str, float], seed: int) -> str:
     """One answer drawn from a distribution with a seeded generator (answers in sorted order, so stable)."""
-    answers = sorted(distribution)
-    return random.Random(seed).choices(answers, weights=[distribution[a] for a in answers])[0]
+    return draw_answer(distribution, seed)
 
 
 class _Sampler:
@@ -213,6 +212,8 @@ class _Sampler:
             logprob=outcome.generation.logprob if outcome.generation is not None else None,
             model_version=self.model_version, parse_note=parsed.note,
             outside_mass=outcome.distribution.outside_mass if outcome.distribution is not None else None,
+            alignment=(json.dumps(outcome.distribution.alignment, sort_keys=True)
+                       if outcome.distribution is not None and outcome.distribution.alignment else None),
         )
         if self.store.add(record):  # False: another run writing to this store stored it first
             self.drawn += 1
@@ -221,11 +222,12 @@ class _Sampler:
 
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
-                     observer: RunObserver | None) -> int:
+                     observer: RunObserver | None, memo: dict | None = None) -> int:
     deterministic = study.is_deterministic(entry)
     backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel,
-                                                    api_key_env=entry.api_key_env, deterministic=deterministic))
-    model = Model(backend)
+                                                    api_key_env=entry.api_key_env, deterministic=deterministic,
+                                                    seed=study.seed, memo=memo))
+    model = Model(backend, memo=memo)
     try:
         if deterministic and not backend.info.deterministic:  # a plugin that does not say it honours it
             raise ModelSpecError(f"{entry.spec} cannot run deterministically (its backend does not say it can): set "
@@ -255,6 +257,10 @@ def check_capabilities(backend: Backend, todo: list[PlannedSample]) -> None:
     checked: set[tuple[str, str]] = set()
     for sample in todo:
         task, mode = sample.task, sample.key.mode
+        if backend.needs_answer_sets and task.answer_set(sample.prompt) is None:
+            raise ModelSpecError(f"{backend.info.spec} answers only closed answer sets, and the {task.name} task's "
+                                 f"{sample.prompt.item!r} has none: leave the twin out of this task's study, or give "
+                                 "the question answers")
         if (task.name, mode) in checked:
             continue
         checked.add((task.name, mode))
@@ -353,12 +359,13 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         others = store.unfinished_runs_before(run_id)
         todo = {spec: _ordered_for(samples, others) for spec, samples in todo.items()}
         drawn = 0
+        memo: dict = {}  # this run's finished exact distributions, for twins of models drawn before them
         from monoculture.report import write_outputs  # lazy: jinja2 and matplotlib load only when writing
 
         try:
             for entry in study.models:
                 if todo[entry.spec]:
-                    drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer))
+                    drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer, memo))
         except (MonocultureError, Interrupted, KeyboardInterrupt):
             # A failing backend or a stop signal: the summary and report still show what was collected, and
             # what is missing (the shortfall alarm), before the error or the interruption goes on up.

@@ -40,7 +40,15 @@ def _task_population(task: Task, populations: list[dict], samples: dict[str, lis
 
 
 def summarize(store: Store) -> Summary:
-    """The summary of the store's latest study, recomputed from its samples."""
+    """The summary of the store's latest study, recomputed from its samples (open answers' embeddings are
+    cached in the same store)."""
+    from monoculture.embedders import embeddings_cached_in
+
+    with embeddings_cached_in(store):
+        return _summarize(store)
+
+
+def _summarize(store: Store) -> Summary:
     from monoculture import __version__
 
     runs = store.runs()

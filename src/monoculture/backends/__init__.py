@@ -11,8 +11,9 @@ from monoculture.backends._base import (
     ModelKind,
     TransientBackendError,
 )
-from monoculture.backends._distribution import AnswerDistribution, Candidate
+from monoculture.backends._distribution import AnswerDistribution, Candidate, draw_answer
 from monoculture.backends._model import Job, Model, Outcome
+from monoculture.backends._twin_settings import TwinSettings, parse_twin, twin_from_entry
 from monoculture.backends._registry import (
     ModelOptions,
     check_deterministic,
@@ -37,8 +38,12 @@ __all__ = [
     "ModelOptions",
     "Outcome",
     "TransientBackendError",
+    "TwinSettings",
     "check_deterministic",
+    "draw_answer",
     "load_backend",
+    "parse_twin",
     "register_backend",
     "split_spec",
+    "twin_from_entry",
 ]

@@ -110,6 +110,8 @@ class Backend(ABC):
     """A model provider. One required method: :meth:`generate`."""
 
     info: ModelInfo
+    # True: every prompt must have a closed answer set (an aligned twin); the run checks all before sampling.
+    needs_answer_sets = False
 
     @abstractmethod
     async def generate(self, request: GenerationRequest) -> Generation:

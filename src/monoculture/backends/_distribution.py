@@ -59,6 +59,8 @@ class AnswerDistribution:
     outside_mass: float | None = None  # the model's own mass on what the grammar refuses (None: not measured)
     unexplored_mass: float = 0.0  # constrained mass on paths not followed, renormalised away
     steps: int = 0  # undecided steps the backend was asked about
+    # An aligned twin's: the base's distribution and the reward of each answer (stored with exact samples)
+    alignment: dict | None = None
 
     def as_json(self) -> dict:
         """The stored form (``raw_output`` of an exact-mode sample): the probabilities only."""
@@ -74,6 +76,15 @@ NextTokens = Callable[[tuple[Candidate, ...], tuple[str, ...]], Awaitable[Sequen
 def spellings(choices: Sequence[str]) -> dict[str, str]:
     """Each accepted spelling and its answer: grammars take an answer with or without one leading space."""
     return {spelling: choice for choice in choices for spelling in (choice, " " + choice)}
+
+
+def draw_answer(distribution: dict[str, float], seed: int) -> str:
+    """One answer drawn from a distribution with a seeded generator (answers in sorted order, so stable): how an
+    exact-mode individual, and an aligned twin's sample, gets its answer."""
+    import random
+
+    answers = sorted(distribution)
+    return random.Random(seed).choices(answers, weights=[distribution[a] for a in answers])[0]
 
 
 def answer_grammar(continuations: Sequence[str]) -> str:

@@ -53,7 +53,7 @@ class Model:
     """A backend with concurrency, retries and timing."""
 
     def __init__(self, backend: Backend, *, concurrency: int | None = None, retries: int = 4,
-                 backoff_s: float = 0.5) -> None:
+                 backoff_s: float = 0.5, memo: dict | None = None) -> None:
         self.backend = backend
         # A couple of requests beyond the slots keep every slot busy while Python stores results.
         self.concurrency = concurrency or backend.info.max_concurrency + 2
@@ -61,6 +61,13 @@ class Model:
         self.backoff_s = backoff_s
         # Exact mode: identical requests (the seed aside) share one call; the seed only draws from the result.
         self._distributions: dict[tuple, asyncio.Future[AnswerDistribution]] = {}
+        # Finished distributions shared by the models of one run: an aligned twin asks its base the very requests
+        # the base itself was asked in exact mode earlier in the run, and reuses them instead of recomputing.
+        self._memo = memo
+
+    def _memo_key(self, key: tuple) -> tuple:
+        info = self.backend.info
+        return (info.spec, info.sha256, info.runtime, key)
 
     @property
     def info(self) -> ModelInfo:
@@ -82,15 +89,23 @@ class Model:
         """One request, retried like the others (the sampling probe asks through this)."""
         return await self._with_retries(lambda: self.backend.generate(request))
 
-    async def _distribution(self, job: Job) -> AnswerDistribution:
-        request = job.request
-        key = (request.prompt, request.messages, request.grammar, request.decoding, job.choices)
+    async def distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
+        """The exact answer distribution of a request (shared by identical requests, the seed aside)."""
+        key = (request.prompt, request.messages, request.grammar, request.decoding, choices)
+        if self._memo is not None and self._memo_key(key) in self._memo:
+            return self._memo[self._memo_key(key)]
         shared = self._distributions.get(key)
         if shared is None:
             shared = asyncio.ensure_future(
-                self._with_retries(lambda: self.backend.answer_distribution(request, job.choices)))
+                self._with_retries(lambda: self.backend.answer_distribution(request, choices)))
             self._distributions[key] = shared
-        return await asyncio.shield(shared)
+        result = await asyncio.shield(shared)
+        if self._memo is not None:
+            self._memo[self._memo_key(key)] = result
+        return result
+
+    async def _distribution(self, job: Job) -> AnswerDistribution:
+        return await self.distribution(job.request, job.choices)
 
     async def _one(self, job: Job) -> Outcome:
         started = time.time()

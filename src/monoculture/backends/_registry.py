@@ -1,5 +1,5 @@
 """Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]``, ``hf:/path``,
-``fake:uniform|constant|human`` and plugins.
+``fake:uniform|constant|human``, ``aligned:BASE [settings]`` (an aligned twin of any of them) and plugins.
 
 Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
 under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
@@ -7,7 +7,7 @@ under the entry-point group ``monoculture.backends`` whose name is the spec's pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +24,10 @@ class ModelOptions:
     api_key_env: str | None = None  # servers with keys: the environment variable holding it (never the key)
     # Same request, same output in every run: a backend that cannot promise it is refused (see NOT_DETERMINISTIC).
     deterministic: bool = False
+    # The study's seed: an aligned twin draws its raters with it.
+    seed: int = 0
+    # The run's finished exact distributions (see Model): an aligned twin reuses its base's.
+    memo: dict | None = field(default=None, compare=False, repr=False)
 
 
 BackendFactory = Callable[[str, str, ModelOptions], Backend]
@@ -73,6 +77,21 @@ def _fake(spec: str, population: str, options: ModelOptions) -> Backend:
     return FakeBackend(spec, population, options.kind, deterministic=options.deterministic)
 
 
+def _aligned(spec: str, rest: str, options: ModelOptions) -> Backend:
+    from monoculture.backends._aligned import AlignedBackend
+    from monoculture.backends._twin_settings import parse_twin
+
+    settings = parse_twin(rest)
+    base = load_backend(settings.base, options)
+    judge = None
+    if settings.reward.startswith("judge:"):
+        judge_spec = settings.reward.removeprefix("judge:")
+        # Self-preference: the base judging its own answers is the base itself, loaded once.
+        judge = base if judge_spec == settings.base else load_backend(
+            judge_spec, ModelOptions(deterministic=options.deterministic, seed=options.seed, memo=options.memo))
+    return AlignedBackend(spec, settings, base, judge, seed=options.seed, memo=options.memo)
+
+
 def guess_kind(name: str) -> ModelKind:
     """Chat if the name says instruct, chat or -it; base otherwise. Study files can say ``kind`` instead."""
     lowered = Path(name).name.lower()
@@ -89,7 +108,15 @@ NOT_DETERMINISTIC: dict[str, str] = {
 
 def check_deterministic(spec: str) -> None:
     """Raise a one-line error if the backend of ``spec`` is known to be unable to run deterministically."""
-    prefix, _ = split_spec(spec)
+    prefix, rest = split_spec(spec)
+    if prefix == "aligned":  # a twin is as deterministic as the models it asks
+        from monoculture.backends._twin_settings import parse_twin
+
+        settings = parse_twin(rest)
+        check_deterministic(settings.base)
+        if settings.reward.startswith("judge:"):
+            check_deterministic(settings.reward.removeprefix("judge:"))
+        return
     reason = NOT_DETERMINISTIC.get(prefix)
     if reason is not None:
         raise ModelSpecError(f"{spec} cannot run deterministically ({reason}): set deterministic = false for this "
@@ -101,6 +128,7 @@ register_backend("gguf", _gguf)
 register_backend("openai", _openai)
 register_backend("hf", _hf)
 register_backend("fake", _fake)
+register_backend("aligned", _aligned)
 
 
 def _plugins() -> dict[str, BackendFactory]:
@@ -133,6 +161,10 @@ def split_spec(spec: str) -> tuple[str, str]:
         if rest not in POPULATIONS:
             raise ModelSpecError(f"unknown fake model {rest!r}: choose one of "
                                  f"{', '.join('fake:' + p for p in POPULATIONS)}")
+    if prefix == "aligned":
+        from monoculture.backends._twin_settings import parse_twin
+
+        parse_twin(rest)
     if prefix == "hf" and not rest.strip():
         raise ModelSpecError(f"hf spec {spec!r} must name a local checkpoint folder or .gguf file: hf:/path/to/model")
     return prefix, rest

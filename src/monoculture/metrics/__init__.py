@@ -10,6 +10,14 @@ from monoculture.metrics._concept_bootstrap import (
     bootstrap_p_multiple_concepts,
 )
 from monoculture.metrics._colour import ColourAnswer, colour_word_stats, summarize_colour, swatches
+from monoculture.metrics._colour_names import (
+    BASIC_TERMS,
+    ColourName,
+    colour_names,
+    read_colour_name,
+    term_of_chip,
+    term_of_lab,
+)
 from monoculture.metrics._crp import (
     CHAIN_SPREAD_TOLERANCE,
     R_HAT_THRESHOLD,
@@ -23,7 +31,28 @@ from monoculture.metrics._crp import (
     split_r_hat,
     subsampled_p_multiple_concepts,
 )
-from monoculture.metrics._modes import compare_modes, compare_sampled_modes, total_variation
+from monoculture.metrics._categorical import (
+    CategoricalAnswer,
+    entropy_corrected,
+    entropy_plugin,
+    gini_simpson_unbiased,
+    hill_numbers,
+    jensen_shannon_distance,
+    replicate_disagreement,
+    summarize_categorical,
+    total_variation,
+)
+from monoculture.metrics._modes import compare_modes, compare_sampled_modes
+from monoculture.metrics._open import (
+    DEFAULT_DISTINCT_THRESHOLD,
+    between_models_cosine,
+    distinct_classes,
+    distinct_k,
+    mean_pairwise_cosine,
+    summarize_open,
+    vendi_from_embeddings,
+    vendi_score,
+)
 from monoculture.metrics._null import (
     CONCEPT_NULL_BURN_IN,
     CONCEPT_NULL_PERMUTATIONS,
@@ -41,11 +70,25 @@ from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_s
 __all__ = [
     "agreement",
     "response_matrix",
+    "CategoricalAnswer",
+    "entropy_corrected",
+    "entropy_plugin",
+    "gini_simpson_unbiased",
+    "hill_numbers",
+    "jensen_shannon_distance",
+    "replicate_disagreement",
+    "summarize_categorical",
     "BOOTSTRAP_RESAMPLES",
     "MIN_BOOTSTRAP_INDIVIDUALS",
     "bootstrap_p_multiple_concepts",
     "CRPResult",
     "ColourAnswer",
+    "BASIC_TERMS",
+    "ColourName",
+    "colour_names",
+    "read_colour_name",
+    "term_of_chip",
+    "term_of_lab",
     "SubsampledCRP",
     "chao1_from_frequencies",
     "chao1_richness",
@@ -78,4 +121,13 @@ __all__ = [
     "summarize_colour",
     "swatches",
     "total_variation",
+    # open answers (metrics._open)
+    "DEFAULT_DISTINCT_THRESHOLD",
+    "between_models_cosine",
+    "distinct_classes",
+    "distinct_k",
+    "mean_pairwise_cosine",
+    "summarize_open",
+    "vendi_from_embeddings",
+    "vendi_score",
 ]

@@ -8,14 +8,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._frontier import frontier_figure
     from ._html import render_html
     from ._outputs import write_outputs
     from ._table import result_tables
 
-__all__ = ["render_html", "result_tables", "write_outputs"]
+__all__ = ["frontier_figure", "render_html", "result_tables", "write_outputs"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "frontier_figure":
+        from ._frontier import frontier_figure
+
+        return frontier_figure
     if name == "render_html":
         from ._html import render_html
 

@@ -120,4 +120,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE samples ADD COLUMN outside_mass REAL;
     """,
+    # 7: the vectors of free-form answers, one per embedder (its identity names the exact weights) and text
+    # (sha256 of its UTF-8 bytes), as little-endian float32: an answer is embedded once however often it recurs.
+    """
+    CREATE TABLE embeddings (
+        embedder TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        dimensions INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (embedder, text_sha256)
+    );
+    """,
+    # 8: an aligned twin's exact samples: its base's distribution and the reward per answer (JSON), from which the
+    # KL to the base and the mean reward of every prompt are recomputed (`monoculture simulate`).
+    """
+    ALTER TABLE samples ADD COLUMN alignment TEXT;
+    """,
 )

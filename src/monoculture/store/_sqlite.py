@@ -8,15 +8,19 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monoculture.errors import MonocultureError, OutputError, StoreError
 from monoculture.files import process_alive
 from monoculture.store._identity import KEY_COLUMNS, SampleKey
 from monoculture.store._schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # What makes two loads of a model the same version: the weights, the backend and runtime that run them and the
 # defaults "temperature = default" resolves to. Not the concurrency: more slots do not change the model.
@@ -54,6 +58,8 @@ class SampleRecord:
     # Exact mode: the model's own probability (T = 1, no truncation) of leaving the answer set before an answer
     # is decided; renormalised away in the stored distribution (backends/_distribution).
     outside_mass: float | None = None
+    # An aligned twin's exact samples: {"reference": base probabilities, "reward": reward per answer} as JSON.
+    alignment: str | None = None
 
     @property
     def key(self) -> SampleKey:
@@ -66,6 +72,9 @@ _SQL_COLUMNS = ["decoding_json" if name == "decoding" else name for name in _COL
 assert tuple(_COLUMNS[: len(KEY_COLUMNS)]) == KEY_COLUMNS, "a SampleRecord starts with its SampleKey"
 _KEY_MATCH = " AND ".join(f"{column} = ?" for column in KEY_COLUMNS)
 
+
+# Text hashes per embeddings query (SQLite builds before 3.32 allow 999 parameters).
+_HASHES_PER_QUERY = 500
 
 # The store's mark: PRAGMA application_id of every monoculture store ("MoNo"). A database without it that is
 # not an empty file nor an earlier monoculture store is someone else's, and is left exactly as it was.
@@ -291,3 +300,47 @@ class Store:
     def count(self) -> int:
         """How many samples are stored."""
         return int(self._execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+
+    # embeddings ------------------------------------------------------------------------------------
+    def embeddings(self, embedder: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``embedder`` for those of the text hashes it has (float32, one per hash)."""
+        import numpy as np
+
+        found: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), _HASHES_PER_QUERY):
+            chunk = wanted[start:start + _HASHES_PER_QUERY]
+            rows = self._execute(f"SELECT text_sha256, dimensions, vector FROM embeddings WHERE embedder = ? AND "
+                                 f"text_sha256 IN ({', '.join('?' * len(chunk))})", [embedder, *chunk]).fetchall()
+            for digest, dimensions, blob in rows:
+                if not isinstance(blob, bytes) or len(blob) != 4 * dimensions:
+                    raise StoreError(f"{self.path} holds an embedding of {digest[:12]} by {embedder} whose size does "
+                                     "not match its dimensions: the store was edited by hand; restore it from a "
+                                     "copy or summarise into a new --out folder")
+                found[digest] = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        return found
+
+    def put_embeddings(self, embedder: str, vectors: Mapping[str, np.ndarray]) -> None:
+        """Store vectors of ``embedder`` by text hash, in one transaction; a hash already stored keeps its vector."""
+        import numpy as np
+
+        rows = []
+        for digest, vector in vectors.items():
+            values = np.asarray(vector, dtype="<f4")
+            if values.ndim != 1 or not len(values):
+                raise ValueError(f"an embedding must be a non-empty 1-D vector, got shape {values.shape}")
+            rows.append((embedder, digest, len(values), values.tobytes()))
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR IGNORE INTO embeddings (embedder, text_sha256, dimensions, vector) "
+                                 "VALUES (?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException as error:
+            # SQLite may have rolled back already (a full disk): the original error is the one to report.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.DatabaseError):
+                raise self._problem(error) from error
+            raise

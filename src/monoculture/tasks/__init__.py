@@ -16,6 +16,8 @@ from monoculture.tasks._contract import (
     model_calls,
     quoted,
     require_distinct,
+    two_replicates,
+    word_list,
 )
 from monoculture.tasks._refusal import looks_like_refusal
 from monoculture.tasks._registry import ENTRY_POINT_GROUP, task_type, task_types
@@ -41,4 +43,6 @@ __all__ = [
     "render",
     "task_type",
     "task_types",
+    "two_replicates",
+    "word_list",
 ]

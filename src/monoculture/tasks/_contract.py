@@ -177,6 +177,11 @@ class Task(ABC):
             return sorted(prompt.choices)[0], 1.0
         return rng.choice(prompt.choices), 1.0 / len(prompt.choices)
 
+    def people_answers(self, prompt: Prompt) -> Mapping[str, int] | None:
+        """The people's answer counts for this prompt's item, as parsed values (an aligned twin's raters are drawn
+        from them), or None where the task has no per-item human answers."""
+        return None
+
     # the numbers -----------------------------------------------------------------------------------
     @abstractmethod
     def summarize(self, samples: Mapping[str, Sequence[SampleRecord]]) -> TaskResult:
@@ -185,6 +190,12 @@ class Task(ABC):
     def human(self) -> TaskResult | None:
         """The human reference on the study's own items, or None where the task has no human data."""
         return None
+
+    @classmethod
+    def frontier_measures(cls, result: TaskResult) -> dict[str, float | None]:
+        """The diversity measures ``monoculture simulate`` puts on its frontier, the headline first (empty: the
+        task has none)."""
+        return {}
 
     # how it is shown (from results alone: class methods, no settings needed) -----------------------
     @classmethod
@@ -211,6 +222,36 @@ def require_distinct(values: list[str], what: str) -> None:
         if value in seen:
             raise ValueError(f"{what} {quoted(value)} is listed twice")
         seen.add(value)
+
+
+def word_list(value: object, *, most: int, any_word: bool = False) -> object:
+    """A study's words as the colour tasks take them: "all", a number of words from 2 to ``most``, or a list of
+    distinct words; a ValueError with one message otherwise (checked by hand before pydantic's union, so a mistake
+    gets one message instead of one per union member). ``any_word``: the words need not be the human study's, so
+    they are held to at most 60 printable characters here (the others are checked against the study's list)."""
+    if isinstance(value, str) and value == "all":
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 2 <= value <= most:
+            raise ValueError(f"a number of words must be between 2 and {most}, got {value}")
+        return value
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("the word list is empty")
+        for word in value:
+            if not isinstance(word, str) or not word.strip() or (any_word and (len(word) > 60 or not word.isprintable())):
+                limit = " of at most 60 printable characters" if any_word else ""
+                raise ValueError(f"every word must be a non-empty string{limit}, got {quoted(word)}")
+        require_distinct(value, "word")
+        return value
+    raise ValueError(f"must be \"all\", a number of words or a list of words, got {quoted(value)}")
+
+
+def two_replicates(value: int) -> int:
+    """Replicates of a task whose disagreement compares each individual's replicate 1 with its replicate 2."""
+    if value != 2:
+        raise ValueError(f"must be 2 (internal variability compares replicate 1 with replicate 2), got {value}")
+    return value
 
 
 def gbnf_literal(text: str) -> str:

@@ -21,6 +21,8 @@ from monoculture.tasks._contract import Task
 BUILT_IN = {
     "colour": "monoculture.tasks.colour:ColourTask",
     "concepts": "monoculture.tasks.concepts:ConceptTask",
+    "colour_terms": "monoculture.tasks.colour_terms:ColourTermsTask",
+    "questions": "monoculture.tasks.questions:QuestionsTask",
 }
 ENTRY_POINT_GROUP = "monoculture.tasks"
 # Study file keys a task table cannot take.

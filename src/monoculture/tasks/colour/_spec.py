@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from monoculture.tasks._contract import TaskSpec, quoted, require_distinct
+from monoculture.tasks._contract import TaskSpec, two_replicates, word_list
 
 
 class ColourSpec(TaskSpec):
@@ -25,26 +25,9 @@ class ColourSpec(TaskSpec):
     @field_validator("words", mode="before")
     @classmethod
     def _words(cls, value: object) -> object:
-        # Checked by hand before the union, so a mistake gets one message instead of one per union member.
-        if isinstance(value, str) and value == "all":
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not 2 <= value <= 199:
-                raise ValueError(f"a number of words must be between 2 and 199, got {value}")
-            return value
-        if isinstance(value, list):
-            if not value:
-                raise ValueError("the word list is empty")
-            for word in value:
-                if not isinstance(word, str) or not word.strip():
-                    raise ValueError(f"every word must be a non-empty string, got {quoted(word)}")
-            require_distinct(value, "word")
-            return value
-        raise ValueError(f"must be \"all\", a number of words or a list of words, got {quoted(value)}")
+        return word_list(value, most=199)
 
     @field_validator("replicates")
     @classmethod
     def _two_replicates(cls, value: int) -> int:
-        if value != 2:
-            raise ValueError(f"must be 2 (the colour metrics compare replicate 1 with replicate 2), got {value}")
-        return value
+        return two_replicates(value)

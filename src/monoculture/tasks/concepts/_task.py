@@ -146,6 +146,12 @@ class ConceptTask(Task):
         return ConceptResult.model_validate(human_concept_block(self.spec.chosen_targets))
 
     @classmethod
+    def frontier_measures(cls, result: ConceptResult) -> dict[str, float | None]:
+        """P(multiple concepts) first (the paper's), then its unbiased form and the number of concepts."""
+        return {"p_multiple_concepts": result.p_multiple_concepts,
+                "p_multiple_concepts_unbiased": result.p_multiple_concepts_unbiased, "tables": result.tables}
+
+    @classmethod
     def report_section(cls, rows: Sequence[ResultRow], human: ConceptResult | None) -> str:
         """Table, per-category table, mode comparison and P(multiple concepts) per target."""
         from monoculture.tasks.concepts._show import report_section
