@@ -4,6 +4,7 @@ question, a normalised free one and an open one, through the store, the summary 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -25,7 +26,13 @@ def test_colour_terms_exact_and_questions_free_on_smollm2(tmp_path, data_root):
         "colour_terms": {"individuals": 3, "words": ["cleanliness", "ocean"], "mode": "exact"},
         "questions": {"individuals": 3, "items": questions, "max_tokens": 40},
     })
+    # The plan's estimate (rates measured here, loading included) against the run's real duration.
+    preview = monoculture.plan(study)
+    assert preview.samples == 12 + 18 and preview.seconds is not None
+    started = time.perf_counter()
     summary = monoculture.run(study, tmp_path)
+    elapsed = time.perf_counter() - started
+    assert 0.5 <= elapsed / preview.seconds <= 2.0, (elapsed, preview.seconds)
     cell = summary.models["embedded:smollm2-135m-instruct"]["none@default"]
     terms = cell.tasks["colour_terms"]
     # Exact mode: one distribution per distinct prompt (both replicates and all three individuals share it).

@@ -119,7 +119,7 @@ HOSTILE = {
     "word not a string": (_colour(words=["lemon", 3]), "colour.words", "non-empty string"),
     "models not a list": ({**GOOD, "models": "embedded:gemma-3-270m"}, "models", "valid list"),
     "model not a spec": ({**GOOD, "models": [42]}, "models", "model 1 must be a spec"),
-    "conditions a table": ({**GOOD, "conditions": {"context": "none"}}, "conditions", "valid list"),
+    "conditions an empty grid": ({**GOOD, "conditions": {"context": []}}, "conditions", "must not be empty"),
     "colour a list": ({**GOOD, "colour": [5]}, "colour", "valid dictionary"),
     "targets a string": (_concepts(targets="robin"), "concepts.targets", "list of targets"),
     "chains string": (_concepts(chains="3"), "concepts.chains", "valid integer"),

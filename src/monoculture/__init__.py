@@ -27,7 +27,7 @@ from monoculture.errors import (
 )
 
 if TYPE_CHECKING:
-    from monoculture._api import Results, open_results, run, simulate
+    from monoculture._api import Results, open_results, plan, run, simulate
     from monoculture.analysis import Summary
     from monoculture.study import Study, load_study
 
@@ -45,10 +45,11 @@ __all__ = [
     "__version__",
     "load_study",
     "open_results",
+    "plan",
     "run",
     "simulate",
 ]
-_LAZY = {"run": "monoculture._api", "simulate": "monoculture._api", "open_results": "monoculture._api", "Results": "monoculture._api",
+_LAZY = {"run": "monoculture._api", "simulate": "monoculture._api", "plan": "monoculture._api", "open_results": "monoculture._api", "Results": "monoculture._api",
          "Study": "monoculture.study", "load_study": "monoculture.study", "Summary": "monoculture.analysis"}
 
 

@@ -11,7 +11,7 @@ from monoculture.errors import MonocultureError
 if TYPE_CHECKING:
     import pandas
 
-    from monoculture._run import RunObserver, Simulation
+    from monoculture._run import PlanPreview, RunObserver, Simulation
     from monoculture.analysis import Summary
     from monoculture.study import Study
 
@@ -44,6 +44,15 @@ def simulate(study: Study | str | Path, betas: list[float], out: str | Path, *, 
 
     return simulate_study(study if isinstance(study, Study) else load_study(study), betas, out, rounds=rounds,
                           temperatures=temperatures, min_ps=min_ps, observer=observer)
+
+
+def plan(study: Study | str | Path, out: str | Path | None = None) -> PlanPreview:
+    """What running ``study`` (into ``out``, if given: its stored samples count as done) will draw: samples and
+    model calls per model, condition, task and mode, and the estimated time. Nothing is loaded or written."""
+    from monoculture._run import preview
+    from monoculture.study import Study, load_study
+
+    return preview(study if isinstance(study, Study) else load_study(study), out)
 
 
 def open_results(folder: str | Path) -> Results:

@@ -62,6 +62,10 @@ class ModelEntry(_Strict):
     # True: each request decoded alone with no cached prompt reused, so a rerun stores the same outputs (slower);
     # None: the study's own ``deterministic``
     deterministic: bool | None = None
+    # Model families (README, "Families"): models of one family at their stages (base, sft, aligned or any label),
+    # compared stage by stage against the family's base (its "base" stage, else its first listed)
+    family: str | None = Field(default=None, min_length=1, max_length=60)
+    stage: str | None = Field(default=None, min_length=1, max_length=60)
     # The study's tasks this model answers (default: all of them); e.g. a twin only the closed-set ones
     tasks: list[str] | None = Field(default=None, min_length=1)
     # aligned: twins (README, "Aligned twins"): the reward, its strength and the loop; written into the spec, so
@@ -158,6 +162,19 @@ class _StudyBase(_Strict):
                     f"got {quoted(item)}")
         return [{"spec": item} if isinstance(item, str) else item for item in value]
 
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _grid(cls, value: object) -> object:
+        # A table of lists is a grid: every combination of its values, in the order written.
+        if not isinstance(value, dict):
+            return value
+        axes = {key: (options if isinstance(options, list) else [options]) for key, options in value.items()}
+        if any(not options for options in axes.values()):
+            raise ValueError("a grid's lists must not be empty")
+        import itertools
+
+        return [dict(zip(axes, combination)) for combination in itertools.product(*axes.values())]
+
     @field_validator("models")
     @classmethod
     def _distinct_models(cls, models: list[ModelEntry]) -> list[ModelEntry]:
@@ -175,7 +192,16 @@ class _StudyBase(_Strict):
         if not self.task_specs():
             tables = " or ".join(f"[{name}]" for name in task_types())
             raise ValueError(f"the study has no task: add a {tables} table")
+        stages: dict[str, list[str]] = {}
         for number, entry in enumerate(self.models, start=1):
+            if (entry.family is None) != (entry.stage is None):
+                raise ValueError(f"model {number} ({entry.spec}): give family and stage together, e.g. "
+                                 "family = \"gemma\", stage = \"base\"")
+            if entry.family is not None:
+                if entry.stage in stages.setdefault(entry.family, []):
+                    raise ValueError(f"model {number} ({entry.spec}): family {entry.family!r} has stage "
+                                     f"{entry.stage!r} twice")
+                stages[entry.family].append(entry.stage)
             unknown = [name for name in entry.tasks or () if name not in self.task_specs()]
             if unknown:
                 raise ValueError(f"model {number} ({entry.spec}): tasks names {unknown[0]!r}, which is not a task of "
@@ -185,6 +211,15 @@ class _StudyBase(_Strict):
                                  "deterministic = true (a deterministic model decodes one request at a time): remove "
                                  "parallel, or set deterministic = false for this model")
         return self
+
+    def families(self) -> dict[str, list[ModelEntry]]:
+        """Each family's models, its base first (the stage named "base", else the first listed), then in order."""
+        found: dict[str, list[ModelEntry]] = {}
+        for entry in self.models:
+            if entry.family is not None:
+                found.setdefault(entry.family, []).append(entry)
+        return {family: sorted(members, key=lambda entry: entry.stage != "base")
+                for family, members in found.items() if len(members) >= 2}
 
     def is_deterministic(self, entry: ModelEntry) -> bool:
         """Whether a model of the study runs in deterministic mode: its own setting, else the study's."""

@@ -43,7 +43,13 @@ _KNOWN_RATES = {
     ("embedded:gemma-3-270m", "exact"): 2.5,  # distinct prompts per second: a few requests each
     ("embedded:smollm2-135m-instruct", "free"): 8.0, ("embedded:smollm2-135m-instruct", "constrained"): 5.7,
     ("embedded:smollm2-135m-instruct", "exact"): 6.0,
+    # Colour terms in exact mode have 22 answers (each term lower-case and capitalised), so more undecided steps:
+    # 1.9 s and 0.45 s per distinct prompt (docs/methods.md, section 10.1).
+    ("embedded:gemma-3-270m", "exact", "colour_terms"): 0.5,
+    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 2.2,
 }
+# Loading a model and its sampling probe, per model with samples to draw (embedded models: 2-6 s measured here).
+_LOAD_SECONDS = 5.0
 # Deterministic mode's rate against the default (benchmarks/deterministic_cost.py: 0.50-0.72 on colour studies).
 _DETERMINISTIC_RATE = 0.5
 _FAKE_RATE = 2000.0  # fake: models answer instantly; the store's writes set the pace
@@ -103,14 +109,18 @@ def environment() -> dict:
             "libraries": libraries, "data": data}
 
 
-def _calls(samples: list[PlannedSample]) -> dict[str, int]:
-    """Model calls per mode: exact mode asks each distinct prompt once, the others once per sample."""
-    exact_prompts = {(s.key.condition, s.key.task, s.individual.context, s.prompt.item, s.prompt.replicate)
+def _calls(samples: list[PlannedSample]) -> dict[tuple[str, str], int]:
+    """Model calls per (mode, task): exact mode asks each distinct prompt once (replicates with the same text
+    share it), the others once per sample."""
+    exact_prompts = {(s.key.condition, s.key.task, s.individual.context, s.prompt.text)
                      for s in samples if s.key.mode == "exact"}
-    counts = {"exact": len(exact_prompts)} if exact_prompts else {}
+    counts: dict[tuple[str, str], int] = {}
+    for _, task, _, _ in exact_prompts:
+        counts[("exact", task)] = counts.get(("exact", task), 0) + 1
     for sample in samples:
         if sample.key.mode != "exact":
-            counts[sample.key.mode] = counts.get(sample.key.mode, 0) + 1
+            key = (sample.key.mode, sample.key.task)
+            counts[key] = counts.get(key, 0) + 1
     return counts
 
 
@@ -118,19 +128,35 @@ def _expected_seconds(todo: dict[str, list[PlannedSample]],
                       deterministic: frozenset[str] = frozenset()) -> float | None:
     """Seconds the remaining samples should take, from rates measured here per model and mode (``deterministic``:
     the specs that run one request at a time); None when a model's speed is unknown before its probe times it
-    (servers, other files, plugins)."""
+    (servers, other files, plugins). An aligned twin whose base runs earlier in the same run reuses the base's
+    distributions and costs next to nothing; without it, it costs what its base does."""
     seconds = 0.0
     for spec, samples in todo.items():
         if not samples:
             continue
-        for mode, count in _calls(samples).items():
-            rate = _FAKE_RATE if spec.startswith("fake:") else _KNOWN_RATES.get((spec, mode))
+        rated = spec
+        if spec.startswith("aligned:"):
+            rated = spec.removeprefix("aligned:").partition(" [")[0]
+            if todo.get(rated):
+                continue
+        for (mode, task), count in _calls(samples).items():
+            rate = _FAKE_RATE if rated.startswith("fake:") else _KNOWN_RATES.get(
+                (rated, mode, task), _KNOWN_RATES.get((rated, mode)))
             if rate is None:
                 return None
-            if spec in deterministic and not spec.startswith("fake:"):
+            if spec in deterministic and not rated.startswith("fake:"):
                 rate *= _DETERMINISTIC_RATE
             seconds += count / rate
     return seconds
+
+
+def estimate_seconds(todo: dict[str, list[PlannedSample]],
+                     deterministic: frozenset[str] = frozenset()) -> float | None:
+    """The whole run's estimate, loading included: what ``run`` and ``plan`` both print."""
+    seconds = _expected_seconds(todo, deterministic)
+    if seconds is None:
+        return None
+    return seconds + _LOAD_SECONDS * sum(1 for spec, samples in todo.items() if samples and not spec.startswith("fake:"))
 
 
 def _estimate_after_probe(probe: dict, model: Model, samples: list[PlannedSample]) -> float | None:
@@ -342,7 +368,7 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
             deterministic = frozenset(entry.spec for entry in study.models if study.is_deterministic(entry))
-            observer.planned(total, sum(remaining.values()), _expected_seconds(todo, deterministic))
+            observer.planned(total, sum(remaining.values()), estimate_seconds(todo, deterministic))
         recorded = environment()
         problems = recorded["data"]["problems"]
         if problems and not recorded["data"]["unverified_allowed"]:

@@ -162,6 +162,70 @@ class Cell(Frozen):
     tasks: dict[str, TaskPopulation]
 
 
+class PairedDifference(Frozen):
+    """One measure of a later stage against its base: the mean over items of later − base, a bootstrap interval
+    over items and a two-sided sign-flip permutation p-value."""
+
+    measure: str
+    mean: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    n_items: int
+
+
+class StageComparison(Frozen):
+    """A later stage of a family: its share of the people's diversity and its paired differences from the base."""
+
+    stage: str
+    model: str
+    share_of_people: float | None  # the headline measure's mean over the people's, on the same items
+    share_of_people_ci: tuple[float, float] | None
+    differences: list[PairedDifference]
+
+
+class FamilyComparison(Frozen):
+    """One family in one condition and task: its base and each later stage, and the sentences the report opens with."""
+
+    family: str
+    condition: str
+    task: str
+    measure: str  # the headline diversity measure
+    base_stage: str
+    base_model: str
+    base_share_of_people: float | None
+    base_share_of_people_ci: tuple[float, float] | None
+    stages: list[StageComparison]
+    sentences: list[str]
+
+
+class ModelAgreement(Frozen):
+    """Two models in one condition and task: how often their answers coincide (docs/methods.md, section 12)."""
+
+    condition: str
+    task: str
+    model_a: str
+    model_b: str
+    n_items: int
+    answer_agreement: float  # the chance an answer of each is the same answer, mean over items
+    modal_agreement: float  # the share of items whose most frequent answers are the same
+
+
+class MixedModelFit(Frozen):
+    """measure ~ stage + (1 | family) + (1 | item) across families, for one later stage against the bases."""
+
+    task: str
+    condition: str
+    measure: str
+    comparison: str  # "base -> STAGE"
+    effect: float  # the later stage's fixed effect on the measure
+    ci: tuple[float, float]
+    p_value: float
+    n_families: int
+    n_items: int
+    n_observations: int
+    converged: bool
+
+
 class Summary(Frozen):
     """Everything a run measured, recomputed from the store alone."""
 
@@ -184,6 +248,11 @@ class Summary(Frozen):
     model_versions: list[ModelRecord]  # every version that drew a sample of this study
     models: dict[str, dict[str, Cell]]  # model spec -> condition label -> cell
     human: dict[str, SerializeAsAny[TaskResult]]  # task -> the people's result on the study's items
+    families: list[FamilyComparison] = []  # each family's later stages against its base (models with family/stage)
+    mixed_models: list[MixedModelFit] = []  # across families (two or more), with the stats extra
+    families_note: str | None = None  # why a mixed model is missing (statsmodels not installed, a failed fit)
+    agreement: list[ModelAgreement] = []  # every two models of a condition, categorical tasks
+    people_agreement: dict[str, float] = {}  # task -> the chance two different people give the same answer
 
     def cells(self) -> list[Cell]:
         """Every model × condition, in study order."""

@@ -18,6 +18,9 @@ from monoculture.analysis._checks import (
     probe_alarms,
     repeats_check,
 )
+from monoculture.analysis._agreement import model_agreement, people_agreement
+from monoculture.analysis._families import compare_families
+from monoculture.analysis._mixed import fit_mixed_models
 from monoculture.analysis._models import Alarm, Cell, Environment, ModelRecord, Probe, Summary, TaskPopulation
 from monoculture.errors import MonocultureError
 from monoculture.store import SampleRecord, Store
@@ -119,6 +122,10 @@ def _summarize(store: Store) -> Summary:
     alarms += data_alarms(environment)
     used = [versions[number] for number in sorted(used_versions) if number in versions]
     n_stored = store.count()
+    human = {name: human for name, task in tasks.items() if (human := task.human()) is not None}
+    observations: list[dict] = []
+    families = compare_families(study, models, human, observations)
+    mixed_models, families_note = fit_mixed_models(observations)
     return Summary(
         monoculture_version=__version__,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -134,5 +141,10 @@ def _summarize(store: Store) -> Summary:
         model_info={record.spec: record for record in used},  # later versions overwrite earlier ones
         model_versions=used,
         models=models,
-        human={name: human for name, task in tasks.items() if (human := task.human()) is not None},
+        human=human,
+        families=families,
+        mixed_models=mixed_models,
+        families_note=families_note,
+        agreement=model_agreement(models),
+        people_agreement=people_agreement(human),
     )

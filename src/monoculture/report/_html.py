@@ -12,6 +12,7 @@ from typing import Any
 
 from monoculture.analysis import Accounting, Alarm, Repeats, Summary
 from monoculture.display import MISSING, cut, format_number, format_percent, render_template
+from monoculture.report._families import agreement_section, families_section
 from monoculture.tasks import ResultRow, task_type
 
 __all__ = ["render_html"]
@@ -33,6 +34,8 @@ def render_html(summary: Summary) -> str:
         "environment": _environment(summary),
         "checks": _checks_section(summary),
         "sections": _task_sections(summary),
+        "families": families_section(summary),
+        "agreement": agreement_section(summary),
     })
 
 

@@ -192,6 +192,19 @@ class Task(ABC):
         return None
 
     @classmethod
+    def item_measures(cls, result: TaskResult) -> dict[str, dict[str, float | None]]:
+        """Per item (word, target, question) the task's measures, for paired comparisons of two models on the same
+        items; each item's first measure is the headline diversity, which the people's result has too (empty:
+        the task has no per-item measures)."""
+        return {}
+
+    @classmethod
+    def item_distributions(cls, result: TaskResult) -> dict[str, dict[str, float]]:
+        """Per item, the answers given and how often (or with what probability), for the agreement between models
+        and with the people (empty: the task's answers are not categories)."""
+        return {}
+
+    @classmethod
     def frontier_measures(cls, result: TaskResult) -> dict[str, float | None]:
         """The diversity measures ``monoculture simulate`` puts on its frontier, the headline first (empty: the
         task has none)."""

@@ -98,3 +98,12 @@ def categorical_frontier(result: CategoricalResult | None) -> dict[str, float | 
     return {"gini_simpson": result.gini_simpson, "population_disagreement": result.population_disagreement,
             "internal_disagreement": result.internal_disagreement, "entropy_bits": result.entropy_bits,
             "total_variation_to_human": result.total_variation_to_human}
+
+
+def categorical_item_measures(result: CategoricalResult | None) -> dict[str, dict[str, float | None]]:
+    """Per item: Gini-Simpson first (the people's counts give it too), then disagreement and entropy."""
+    if result is None:
+        return {}
+    return {item.item: {"gini_simpson": item.gini_simpson, "population_disagreement": item.population_disagreement,
+                        "internal_disagreement": item.internal_disagreement, "entropy_bits": item.entropy_bits}
+            for item in result.items}

@@ -132,6 +132,13 @@ class ColourTask(Task):
             {**block, "swatches": human_swatches(list(self.words[:SWATCH_WORDS]))})
 
     @classmethod
+    def item_measures(cls, result: ColourResult) -> dict[str, dict[str, float | None]]:
+        """Per word: population ΔE first (how far apart different individuals' colours are), then internal ΔE and
+        the distance from the diagonal."""
+        return {w.word: {"population_delta_e": w.population_delta_e, "internal_delta_e": w.internal_delta_e,
+                         "distance_from_diagonal": w.distance_from_diagonal} for w in result.words}
+
+    @classmethod
     def report_section(cls, rows: Sequence[ResultRow], human: ColourResult | None) -> str:
         """Table, per-word scatter, distance plot and swatches."""
         from monoculture.tasks.colour._show import report_section

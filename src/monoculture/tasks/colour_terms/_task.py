@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
-from monoculture.tasks._categorical import categorical_frontier, categorical_table
+from monoculture.tasks._categorical import categorical_frontier, categorical_item_measures, categorical_table
 from monoculture.tasks._contract import ParsedAnswer, PopulationPlan, Prompt, ResultRow, Simulated, Task
 from monoculture.tasks.colour import ColourTask
 from monoculture.tasks.colour_terms._result import ColourTermsResult
@@ -87,7 +87,9 @@ class ColourTermsTask(Task):
 
     def prompts(self, individual: Individual) -> list[Prompt]:
         """One prompt per word and replicate; the replicates differ only by their seeds."""
-        choices = term_choices() if self.spec.mode in ("constrained", "exact") else None
+        # The closed set exists in every mode (constrained and exact answer from it, an aligned twin too); free mode
+        # reads any colour name the model writes.
+        choices = term_choices()
         return [Prompt(item=word, replicate=replicate, text=COLOUR_TERMS_PROMPT.format(word=word), choices=choices)
                 for word in self.words for replicate in range(1, self.spec.replicates + 1)]
 
@@ -193,6 +195,16 @@ class ColourTermsTask(Task):
         return ColourTermsResult.model_validate({
             **block, "names_delta_e": human_colour_block(self.words_with_people),
             "words_without_people": [word for word in self.words if word not in words]})
+
+    @classmethod
+    def item_measures(cls, result: ColourTermsResult) -> dict[str, dict[str, float | None]]:
+        """Per word: Gini-Simpson, disagreement and entropy of the terms."""
+        return categorical_item_measures(result)
+
+    @classmethod
+    def item_distributions(cls, result: ColourTermsResult) -> dict[str, dict[str, float]]:
+        """Per item, how often each answer was given."""
+        return {item.item: dict(item.distribution) for item in result.items}
 
     @classmethod
     def frontier_measures(cls, result: ColourTermsResult) -> dict[str, float | None]:

@@ -146,6 +146,14 @@ class ConceptTask(Task):
         return ConceptResult.model_validate(human_concept_block(self.spec.chosen_targets))
 
     @classmethod
+    def item_measures(cls, result: ConceptResult) -> dict[str, dict[str, float | None]]:
+        """Per target: P(multiple concepts) (the people's published chains give it too), its unbiased form and the
+        number of concepts."""
+        return {target: {"p_multiple_concepts": stats.p_multiple_concepts,
+                         "p_multiple_concepts_unbiased": stats.p_multiple_concepts_unbiased, "tables": stats.tables}
+                for target, stats in result.by_target.items()}
+
+    @classmethod
     def frontier_measures(cls, result: ConceptResult) -> dict[str, float | None]:
         """P(multiple concepts) first (the paper's), then its unbiased form and the number of concepts."""
         return {"p_multiple_concepts": result.p_multiple_concepts,

@@ -149,6 +149,19 @@ class QuestionsTask(Task):
         return QuestionsResult.model_validate({"categorical": people_block(counts), "questions": self._infos()})
 
     @classmethod
+    def item_measures(cls, result: QuestionsResult) -> dict[str, dict[str, float | None]]:
+        """Per categorical question: Gini-Simpson, disagreement and entropy."""
+        from monoculture.tasks._categorical import categorical_item_measures
+
+        return categorical_item_measures(result.categorical)
+
+    @classmethod
+    def item_distributions(cls, result: QuestionsResult) -> dict[str, dict[str, float]]:
+        """Per categorical question, how often each answer was given."""
+        items = result.categorical.items if result.categorical is not None else []
+        return {item.item: dict(item.distribution) for item in items}
+
+    @classmethod
     def frontier_measures(cls, result: QuestionsResult) -> dict[str, float | None]:
         """The categorical questions' measures (open questions have no closed set, so no twin)."""
         from monoculture.tasks._categorical import categorical_frontier

@@ -1,0 +1,45 @@
+"""Condition grids expand as declared, and ``monoculture plan`` counts what a run draws (before and after it)."""
+
+from __future__ import annotations
+
+import monoculture
+from conftest import run_cli
+from monoculture.study import parse_study
+
+
+def _study(conditions):
+    return parse_study({"name": "grid", "seed": 1, "models": ["fake:uniform", "fake:constant"],
+                        "conditions": conditions, "concepts": {"individuals_per_target": 2, "targets": ["robin"]}})
+
+
+def test_a_grid_is_every_combination_in_the_order_written():
+    study = _study({"context": ["none", "persona"], "temperature": ["default", 1.5, 2.0]})
+    assert [c.condition().label for c in study.conditions] == [
+        "none@default", "none@1.5", "none@2", "persona@default", "persona@1.5", "persona@2"]
+    assert [c.condition().label for c in _study({"context": "random"}).conditions] == ["random@default"]
+    # The stored study holds the expanded list, which reads back the same.
+    assert parse_study(study.model_dump(mode="json")).conditions == study.conditions
+
+
+def test_the_plan_counts_what_the_run_draws_and_what_is_stored(tmp_path, data_root):
+    study = _study({"context": ["none", "persona"]})
+    before = monoculture.plan(study, tmp_path)
+    # 2 models x 2 conditions x 2 individuals x 72 prompts; free mode: one call per sample.
+    assert before.samples == before.to_draw == 2 * 2 * 2 * 72
+    assert {(row.model, row.condition) for row in before.rows} == {
+        (m, c) for m in ("fake:uniform", "fake:constant") for c in ("none@default", "persona@default")}
+    assert all(row.model_calls == row.samples == 144 for row in before.rows)
+    summary = monoculture.run(study, tmp_path)
+    assert summary.n_samples_planned == before.samples
+    after = monoculture.plan(study, tmp_path)
+    assert after.to_draw == 0 and after.seconds == 0.0
+
+
+def test_the_command_prints_the_plan(tmp_path, data_root):
+    path = tmp_path / "study.toml"
+    path.write_text('models = ["embedded:smollm2-135m-instruct"]\nconditions = { context = ["none", "persona"] }\n'
+                    '[concepts]\nindividuals_per_target = 1\ntargets = ["robin"]\nmode = "exact"\n')
+    done = run_cli("plan", str(path))
+    assert done.returncode == 0, done.stderr
+    # Exact mode: the none individual's 72 prompts, the persona individual's own 72.
+    assert "144 samples planned, 144 to draw" in done.stdout and "about 0 min" in done.stdout
