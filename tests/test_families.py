@@ -94,3 +94,13 @@ def test_models_that_give_one_answer_agree_completely_and_the_people_less(summar
     expected = sum(sum(c * (c - 1) for c in d.values()) / (sum(d.values()) * (sum(d.values()) - 1))
                    for d in counts) / len(counts)
     assert summary.people_agreement["colour_terms"] == pytest.approx(expected)
+
+
+def test_the_report_opens_with_the_family_and_the_agreement_tables(summary, data_root):
+    from monoculture.report import render_html
+
+    html = render_html(summary)
+    assert html.index("Families: each stage against its base") < html.index("<h2>Models</h2>")
+    assert "f aligned keeps 0% [0%, 0%] of the people&#39;s colour_terms diversity" in html
+    agreement = html[html.index("Do the models converge"):html.index("<h2>Models</h2>")]
+    assert '<td class="num">8</td>' in agreement and "built-in method" not in agreement  # 8 items, as a number

@@ -26,7 +26,7 @@ def agreement_section(summary: Summary) -> list[dict]:
     for row in summary.agreement:
         people = summary.people_agreement.get(row.task)
         rows.append({"condition": cut(row.condition), "task": cut(row.task), "a": cut(row.model_a),
-                     "b": cut(row.model_b), "items": str(row.n_items), "answer": f"{row.answer_agreement:.2f}",
+                     "b": cut(row.model_b), "n_items": str(row.n_items), "answer": f"{row.answer_agreement:.2f}",
                      "modal": f"{row.modal_agreement:.0%}", "people": "" if people is None else f"{people:.2f}"})
     return rows
 
