@@ -43,3 +43,16 @@ def test_the_command_prints_the_plan(tmp_path, data_root):
     assert done.returncode == 0, done.stderr
     # Exact mode: the none individual's 72 prompts, the persona individual's own 72.
     assert "144 samples planned, 144 to draw" in done.stdout and "about 0 min" in done.stdout
+
+
+def test_a_decoding_axis_reaches_every_request(tmp_path, data_root):
+    # Truncation per condition: the grid's third axis; each condition's samples store what they were drawn with.
+    study = parse_study({"name": "decoding-grid", "seed": 1, "models": ["embedded:smollm2-135m-instruct"],
+                         "conditions": {"context": "none", "temperature": [1.0], "top_p": [1.0, 0.5]},
+                         "decoding": {"top_k": 0, "min_p": 0.0},
+                         "colour_terms": {"individuals": 2, "words": ["ocean", "joy"], "mode": "constrained"}})
+    assert [c.condition().label for c in study.conditions] == ["none@1+top_p=1", "none@1+top_p=0.5"]
+    summary = monoculture.run(study, tmp_path)
+    cells = summary.models["embedded:smollm2-135m-instruct"]
+    assert cells["none@1+top_p=0.5"].decoding["top_p"] == 0.5 and cells["none@1+top_p=1"].decoding["top_p"] == 1.0
+    assert cells["none@1+top_p=0.5"].decoding["top_k"] == 0  # what the condition leaves unset comes from [decoding]

@@ -110,6 +110,10 @@ class ConditionEntry(_Strict):
 
     context: Literal["none", "random", "nonsense", "persona"]
     temperature: float | Literal["default"] = "default"
+    # This condition's truncation (a decoding axis of a grid); unset: the study's [decoding], else the model's
+    top_k: int | None = Field(default=None, ge=0, le=1_000_000)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    min_p: float | None = Field(default=None, ge=0.0, lt=1.0)
 
     @field_validator("temperature", mode="before")
     @classmethod
@@ -122,7 +126,8 @@ class ConditionEntry(_Strict):
 
     def condition(self) -> Condition:
         """As a :class:`Condition`."""
-        return Condition(self.context, None if self.temperature == "default" else float(self.temperature))
+        return Condition(self.context, None if self.temperature == "default" else float(self.temperature),
+                         self.top_k, self.top_p, self.min_p)
 
 
 class DecodingOverrides(_Strict):

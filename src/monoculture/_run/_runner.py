@@ -75,14 +75,19 @@ class RunResult:
 
 
 def resolve_decoding(info: ModelInfo, condition: Condition, study: Study, max_tokens: int) -> Decoding:
-    """Concrete decoding parameters: the model's defaults, the condition's temperature, the study's overrides."""
+    """Concrete decoding parameters: the condition's own (temperature, and truncation where it sets it), else the
+    study's overrides, else the model's defaults."""
     defaults = info.default_decoding
     overrides = study.decoding
+
+    def first(*values: float | int | None) -> float | int:
+        return next(value for value in values if value is not None)
+
     return Decoding(
         temperature=condition.temperature if condition.temperature is not None else float(defaults["temperature"]),
-        top_k=overrides.top_k if overrides.top_k is not None else int(defaults["top_k"]),
-        top_p=overrides.top_p if overrides.top_p is not None else float(defaults["top_p"]),
-        min_p=overrides.min_p if overrides.min_p is not None else float(defaults["min_p"]),
+        top_k=int(first(condition.top_k, overrides.top_k, defaults["top_k"])),
+        top_p=float(first(condition.top_p, overrides.top_p, defaults["top_p"])),
+        min_p=float(first(condition.min_p, overrides.min_p, defaults["min_p"])),
         max_tokens=max_tokens,
         order=overrides.order,
     )

@@ -15,12 +15,19 @@ class Condition:
 
     context: str  # none | random | nonsense | persona
     temperature: float | None = None
+    # Truncation of this condition alone (None: the study's [decoding], else the model's default): a grid axis.
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
 
     @property
     def label(self) -> str:
-        """A stable name such as ``none@default`` or ``persona@1.5``, used as the condition's key."""
+        """A stable name such as ``none@default``, ``persona@1.5`` or ``none@default+top_p=0.9``, used as the
+        condition's key."""
         temperature = "default" if self.temperature is None else f"{self.temperature:g}"
-        return f"{self.context}@{temperature}"
+        truncation = "".join(f"+{name}={value:g}" for name, value in (
+            ("top_k", self.top_k), ("top_p", self.top_p), ("min_p", self.min_p)) if value is not None)
+        return f"{self.context}@{temperature}{truncation}"
 
 
 @dataclass(frozen=True)
