@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from monoculture.tasks._categorical import categorical_frontier, categorical_item_measures, categorical_table
 from monoculture.tasks._contract import ParsedAnswer, PopulationPlan, Prompt, ResultRow, Simulated, Task
-from monoculture.tasks.colour import ColourTask
 from monoculture.tasks.colour_terms._result import ColourTermsResult
 from monoculture.tasks.colour_terms._spec import ColourTermsSpec
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from monoculture.tasks._contract import ParsedAnswer, PopulationPlan, Prompt, ResultRow, Simulated, Task
 from monoculture.tasks.questions._file import Question
 from monoculture.tasks.questions._reading import read_answer, synonym_table
-from monoculture.tasks.questions._result import QuestionInfo, QuestionsResult
+from monoculture.tasks.questions._result import QuestionsResult
 from monoculture.tasks.questions._spec import QuestionsSpec
 
 if TYPE_CHECKING:
