@@ -7,7 +7,7 @@ import pytest
 
 import monoculture
 from monoculture.errors import StudyFileError
-from monoculture.metrics import paired_difference, share_of_people
+from monoculture.metrics import jackknife_interval, jackknife_variance, paired_difference, share_of_people
 from monoculture.study import parse_study
 
 WORDS = ["ocean", "joy", "sadness", "fire", "love", "chalk", "lemon", "tree"]
@@ -34,6 +34,30 @@ def test_the_aligned_stage_loses_what_the_constant_population_must(summary):
     assert gini.mean == pytest.approx(-10 / 11, abs=0.02) and gini.n_items == 8
     assert gini.p_value == pytest.approx(2 / 2**8)  # every item lower: the two most extreme of 256 sign patterns
     assert stage.share_of_people == 0.0
+
+
+def test_the_interval_over_individuals_covers_the_known_difference(summary):
+    (comparison,) = summary.families
+    gini = next(d for d in comparison.stages[0].differences if d.measure == "gini_simpson")
+    low, high = gini.ci_individuals
+    # The constant stage has no spread at all, so the width is the uniform base's alone: 30 individuals x 2
+    # replicates per word put its Gini-Simpson within a few hundredths of 10/11.
+    assert low < -10 / 11 < high and 0.005 < high - low < 0.1
+    assert f"[{low:+.3f}, {high:+.3f}] over individuals" in comparison.sentences[0]
+
+
+def test_the_jackknife_of_a_mean_is_its_textbook_variance():
+    # Leave-one-out means of x: the jackknife variance is exactly s^2 / n (Efron & Stein).
+    x = [0.3, 1.7, 2.2, 0.9, 4.1, 3.0]
+    n = len(x)
+    leave_out = [(sum(x) - v) / (n - 1) for v in x]
+    mean = sum(x) / n
+    s2 = sum((v - mean) ** 2 for v in x) / (n - 1)
+    assert jackknife_variance(leave_out) == pytest.approx(s2 / n)
+    # Two independent populations: the variances add; a homogeneous one adds nothing.
+    low, high = jackknife_interval(1.0, leave_out, [0.5] * 4)
+    assert (high - low) / 2 == pytest.approx(1.959964 * (s2 / n) ** 0.5, rel=1e-5)
+    assert jackknife_interval(0.0, [1.0]) is None
 
 
 def test_the_share_of_the_peoples_diversity_is_against_their_own_items(summary, data_root):

@@ -2,18 +2,53 @@
 "Families"; docs/methods.md, section 12).
 
 Per family, condition and task with per-item measures (``Task.item_measures``): every measure's paired difference
-later − base over the items both have, with a bootstrap interval over items and a sign-flip permutation p-value, and
-each stage's share of the people's diversity (the headline measure's mean over the people's on the same items).
-The sentence the report opens with says it in words.
+later − base over the items both have, with a bootstrap interval over items, a grouped-jackknife interval over
+individuals (items held fixed: each population summarised again without each of up to 20 groups of its individuals)
+and a sign-flip permutation p-value, and each stage's share of the people's diversity (the headline measure's mean
+over the people's on the same items). The sentence the report opens with says it in words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from monoculture.analysis._models import Cell, FamilyComparison
+from monoculture.store import SampleRecord
 from monoculture.study import Study
 from monoculture.tasks import Task, TaskResult
+
+# The jackknife's groups of individuals: one individual per group up to this many, then interleaved groups (the
+# summaries it costs grow with the groups, its accuracy hardly beyond 20).
+JACKKNIFE_GROUPS = 20
+
+ItemMeasures = dict[str, dict[str, float | None]]
+# (model spec, condition label, task name) -> the population's samples per mode, and the task that summarises them
+SamplesOf = Callable[[str, str, str], tuple[Task, Mapping[str, Sequence[SampleRecord]]] | None]
+
+
+def leave_out_item_measures(task: Task, samples: Mapping[str, Sequence[SampleRecord]]) -> list[ItemMeasures]:
+    """The task's item measures recomputed without each group of individuals (empty with fewer than 3)."""
+    individuals = sorted({s.individual for drawn in samples.values() for s in drawn})
+    if len(individuals) < 3:
+        return []
+    n_groups = min(len(individuals), JACKKNIFE_GROUPS)
+    measures = []
+    for k in range(n_groups):
+        left_out = set(individuals[k::n_groups])
+        kept = {mode: [s for s in drawn if s.individual not in left_out] for mode, drawn in samples.items()}
+        measures.append(task.item_measures(task.summarize(kept)))
+    return measures
+
+
+def _leave_out_means(leave_outs: list[ItemMeasures], items: list[str], measure: str) -> list[float] | None:
+    """Per left-out group the measure's mean over the items (None if any item has no value without a group)."""
+    means = []
+    for measures in leave_outs:
+        values = [measures.get(item, {}).get(measure) for item in items]
+        if any(v is None for v in values):
+            return None
+        means.append(sum(values) / len(values))
+    return means or None
 
 
 def _shared(a: Mapping[str, Mapping[str, float | None]], b: Mapping[str, Mapping[str, float | None]], measure: str
@@ -39,11 +74,17 @@ def _percent(share: dict) -> str:
 
 
 def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], human: Mapping[str, TaskResult],
-                     observations: list[dict] | None = None) -> list[FamilyComparison]:
+                     observations: list[dict] | None = None, samples_of: SamplesOf | None = None
+                     ) -> list[FamilyComparison]:
     """Every family's later stages against its base, per condition and task; ``observations`` (if given) receives
-    each paired item's two values, in the long form the mixed model across families takes."""
-    from monoculture.metrics import paired_difference
+    each paired item's two values, in the long form the mixed model across families takes; ``samples_of`` (if
+    given) the populations' samples, for the intervals over individuals."""
+    from monoculture.metrics import jackknife_interval, paired_difference
     from monoculture.tasks import task_type
+
+    def leave_outs(spec: str, label: str, name: str) -> list[ItemMeasures]:
+        found = samples_of(spec, label, name) if samples_of is not None else None
+        return leave_out_item_measures(*found) if found is not None else []
 
     comparisons = []
     for family, members in study.families().items():
@@ -56,6 +97,7 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
                 if not measures:
                     continue
                 headline = measures[0]
+                base_leave_outs: list[ItemMeasures] | None = None  # computed once a later stage needs them
                 base_share = _share(task, population.result, human.get(name), headline, study.seed)
                 stages, sentences = [], []
                 for later in members[1:]:
@@ -63,6 +105,9 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
                     if other is None or name not in other.tasks:
                         continue
                     later_items = task.item_measures(other.tasks[name].result)
+                    if base_leave_outs is None:
+                        base_leave_outs = leave_outs(base.spec, label, name)
+                    later_leave_outs = leave_outs(later.spec, label, name)
                     differences = []
                     for measure in measures:
                         items = _shared(base_items, later_items, measure)
@@ -73,9 +118,15 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
                                     observations.append({"task": name, "condition": label, "measure": measure,
                                                          "comparison": comparison, "family": family, "item": item,
                                                          "later": flag, "value": values[item][measure]})
-                        differences.append({"measure": measure, **paired_difference(
+                        difference = paired_difference(
                             [base_items[i][measure] for i in items], [later_items[i][measure] for i in items],
-                            seed=study.seed)})
+                            seed=study.seed)
+                        base_means = _leave_out_means(base_leave_outs, items, measure)
+                        later_means = _leave_out_means(later_leave_outs, items, measure)
+                        difference["ci_individuals"] = (
+                            jackknife_interval(difference["mean"], base_means, later_means)
+                            if items and base_means and later_means else None)
+                        differences.append({"measure": measure, **difference})
                     share = _share(task, other.tasks[name].result, human.get(name), headline, study.seed)
                     stages.append({"stage": later.stage, "model": later.spec, "share_of_people": share["share"],
                                    "share_of_people_ci": share["ci"], "differences": differences})
@@ -83,8 +134,10 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
                     change = ""
                     if first["mean"] is not None:
                         interval = f" [{first['ci'][0]:+.3f}, {first['ci'][1]:+.3f}]" if first["ci"] else ""
+                        over_individuals = (f" ([{first['ci_individuals'][0]:+.3f}, {first['ci_individuals'][1]:+.3f}]"
+                                            " over individuals)" if first["ci_individuals"] else "")
                         change = (f"; {headline.replace('_', ' ')} {first['mean']:+.3f}{interval} over "
-                                  f"{first['n_items']} items, sign-flip p = {first['p_value']:.3g}")
+                                  f"{first['n_items']} items{over_individuals}, sign-flip p = {first['p_value']:.3g}")
                     sentences.append(f"{family} {later.stage} keeps {_percent(share)} of the people's {name} "
                                      f"diversity ({headline.replace('_', ' ')}, {label}); its {base.stage} kept "
                                      f"{_percent(base_share)}{change}.")

@@ -164,11 +164,15 @@ class Cell(Frozen):
 
 class PairedDifference(Frozen):
     """One measure of a later stage against its base: the mean over items of later − base, a bootstrap interval
-    over items and a two-sided sign-flip permutation p-value."""
+    over items, a grouped-jackknife interval over individuals (items held fixed) and a two-sided sign-flip
+    permutation p-value."""
 
     measure: str
     mean: float | None
-    ci: tuple[float, float] | None
+    ci: tuple[float, float] | None  # 95% bootstrap over items
+    # 95% over individuals: both populations summarised again without each group of their individuals (None: a
+    # population has fewer than 3 individuals, or an item has no value without one of its groups)
+    ci_individuals: tuple[float, float] | None = None
     p_value: float | None
     n_items: int
 

@@ -124,7 +124,18 @@ def _summarize(store: Store) -> Summary:
     n_stored = store.count()
     human = {name: human for name, task in tasks.items() if (human := task.human()) is not None}
     observations: list[dict] = []
-    families = compare_families(study, models, human, observations)
+
+    def samples_of(spec: str, label: str, name: str) -> tuple[Task, dict[str, list[SampleRecord]]] | None:
+        # Read again only for the families' populations (keeping every population's samples would hold the whole
+        # store in memory).
+        populations = by_cell.get((spec, label, name))
+        if not populations:
+            return None
+        size = sizes[name]
+        items = frozenset(size["items"])
+        return tasks[name], {p["mode"]: _population_samples(store, p, size["individuals"], items) for p in populations}
+
+    families = compare_families(study, models, human, observations, samples_of)
     mixed_models, families_note = fit_mixed_models(observations)
     return Summary(
         monoculture_version=__version__,

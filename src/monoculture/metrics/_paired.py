@@ -8,18 +8,25 @@ question), and how much of the people's diversity a population keeps.
 * ``share_of_people``: mean over items of the population's measure over the mean of the people's on the same items,
   with a bootstrap interval over items (items resampled together, so the two means stay paired).
 
-Both are over items only: they say whether the difference holds across the study's items, not across resampled
-individuals within an item (each task's own intervals do that).
+Both are over items: they say whether the difference holds across the study's items (each item's value carries
+its own individuals' noise, so the spread over items includes it).
+
+* ``jackknife_interval``: items held fixed, how much a figure moves with the individuals drawn: the grouped
+  delete-a-group jackknife (Efron & Stein 1981; Quenouille): with θ_(g) the figure recomputed without group g of G,
+  variance (G − 1)/G · Σ_g (θ_(g) − θ̄)², and a normal 95% interval around the full-data estimate. Unlike resampling
+  individuals with replacement it never pairs an individual with its own copy, so pair statistics (disagreement,
+  Gini–Simpson, ΔE between individuals) keep their meaning; for a mean over individuals it is exactly s²/n.
 """
 
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["paired_difference", "share_of_people"]
+__all__ = ["jackknife_interval", "jackknife_variance", "paired_difference", "share_of_people"]
 
 EXACT_UP_TO = 16
 RANDOM_FLIPS = 10_000
@@ -78,3 +85,24 @@ def share_of_people(population: Sequence[float], people: Sequence[float], *, n_b
 
     ci = _bootstrap(pairs, ratio, n_bootstrap, np.random.default_rng(seed))
     return {"share": float(model.mean() / human.mean()), "ci": ci, "n_items": len(model)}
+
+
+def jackknife_variance(leave_out: Sequence[float]) -> float | None:
+    """The grouped jackknife variance (G − 1)/G · Σ (θ_(g) − θ̄)² from the G figures recomputed without each group
+    (None with fewer than 2 groups)."""
+    values = np.asarray(leave_out, dtype=float)
+    groups = len(values)
+    if groups < 2 or not np.all(np.isfinite(values)):
+        return None
+    return float((groups - 1) / groups * np.sum((values - values.mean()) ** 2))
+
+
+def jackknife_interval(estimate: float, *leave_outs: Sequence[float], level: float = 0.95
+                       ) -> tuple[float, float] | None:
+    """A normal interval around ``estimate`` with the grouped jackknife's variance (see the module); with several
+    independent populations (a base and its later stage), each one's leave-out figures, their variances added."""
+    variances = [jackknife_variance(values) for values in leave_outs]
+    if not variances or any(v is None for v in variances):
+        return None
+    half = statistics.NormalDist().inv_cdf(0.5 + level / 2) * sum(variances) ** 0.5
+    return float(estimate - half), float(estimate + half)
