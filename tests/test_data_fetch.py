@@ -162,3 +162,28 @@ def test_cli_data_fetch_and_verify(github, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"missing: {FIRST_DOWNLOAD.path}" in err
     assert err.strip().splitlines()[-1].startswith("monoculture: error:") and "monoculture data fetch" in err
+
+
+def test_the_published_answers_are_a_group_fetched_on_request(tmp_path):
+    published = manifest(("published-answers",))
+    assert len(published) == 58 and not set(published) & set(manifest())  # the 60, less the two examples
+    for entry in published:  # the paper's concept-task inputs, at the paper's pinned commit
+        assert entry.repo == "skmur/onefish-twofish" and entry.source_path.startswith("concept-task/input-data/")
+    present = [e for e in published if (SHARED / e.path).is_file()]
+    assert len(present) >= 48 and all(sha256_of(SHARED / e.path) == e.sha256 for e in present)
+    # A mirror holding the present ones: the group is fetched and verified; the human data is not asked for.
+    server = _Server(_serve_copy(tmp_path / "github", present))
+    try:
+        dest = tmp_path / "data"
+        if len(present) == len(published):
+            assert len(fetch(dest, base_url=server.url, groups=("published-answers",))) == 58
+        else:
+            with pytest.raises(DataError, match="could not download .*HTTP 404"):
+                fetch(dest, base_url=server.url, groups=("published-answers",))
+        assert all("forCRP" in request for request in server.requests)
+        fetched = {p.name for p in (dest / "murthy2025-onefish-twofish" / "model-forCRP").glob("*.csv")}
+        assert fetched and fetched <= {Path(e.path).name for e in present}
+        missing = verify(dest, groups=("published-answers",))
+        assert len(missing) == 58 - len(fetched) and all(line.startswith("missing: ") for line in missing)
+    finally:
+        server.close()

@@ -81,3 +81,12 @@ def test_the_summary_schema_document_is_generated_from_the_models():
     assert document == schema_markdown(), "run: python -m monoculture.analysis._schema > docs/summary-schema.md"
     for name in ("ColourResult", "ConceptResult", "Accounting", "Repeats", "Alarm", "ModelRecord"):
         assert f"### {name}\n" in document
+
+
+def test_the_replication_schema_document_is_generated_from_the_models():
+    from monoculture.replicate._schema import schema_markdown
+
+    document = (REPO / "docs" / "replication-schema.md").read_text(encoding="utf-8")
+    assert document == schema_markdown(), "run: python -m monoculture.replicate._schema > docs/replication-schema.md"
+    for name in ("Replication", "ReplicatedCell", "FamilyVerdict", "RecipeVerdict"):
+        assert f"### {name}\n" in document

@@ -59,6 +59,9 @@ class ModelEntry(_Strict):
     parallel: int | None = Field(default=None, ge=1, le=64)
     # openai: servers: the environment variable holding the API key (default OPENAI_API_KEY), never the key itself
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # openai: models on several servers (README, "Many servers for one model"): each request goes to the least busy;
+    # the spec names the model (openai:MODEL) or, to continue a run made on one server, keeps that server's URL
+    endpoints: list[str] | None = Field(default=None, min_length=1, max_length=64)
     # True: each request decoded alone with no cached prompt reused, so a rerun stores the same outputs (slower);
     # None: the study's own ``deterministic``
     deterministic: bool | None = None
@@ -103,6 +106,35 @@ class ModelEntry(_Strict):
 
         split_spec(spec)  # raises ModelSpecError with the fix
         return spec
+
+    @model_validator(mode="after")
+    def _endpoints_of_a_server_model(self) -> ModelEntry:
+        if self.endpoints is None:
+            return self
+        if not self.spec.startswith("openai:"):
+            raise ValueError(f"endpoints apply only to openai: models (servers speaking the OpenAI API), not "
+                             f"{quoted(self.spec)}: remove endpoints, or serve the model and write "
+                             "spec = \"openai:MODEL\"")
+        model, at, spec_url = self.spec.removeprefix("openai:").partition("@")
+        urls = [_endpoint_url(endpoint) for endpoint in self.endpoints]
+        require_distinct(urls, "endpoint")
+        if at and spec_url.rstrip("/") not in urls:
+            raise ValueError(f"the spec's URL {quoted(spec_url)} is not one of its endpoints: add it to endpoints, "
+                             f"or write the spec without it (\"openai:{model}\")")
+        return self
+
+
+def _endpoint_url(endpoint: str) -> str:
+    """An endpoint's URL without a trailing slash, or a ValueError naming what is wrong with it."""
+    from monoculture.urls import url_problem
+
+    problem = url_problem(endpoint)
+    if problem == "credentials":
+        raise ValueError("an endpoint carries credentials in its URL: remove them and put the API key in "
+                         "OPENAI_API_KEY, or in the variable the model's api_key_env names")
+    if problem is not None:
+        raise ValueError(f"endpoint {quoted(endpoint)} is not a URL such as \"http://127.0.0.1:8001/v1\"")
+    return endpoint.rstrip("/")
 
 
 class ConditionEntry(_Strict):

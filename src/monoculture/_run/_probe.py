@@ -11,15 +11,23 @@ asks one of its own prompts, untruncated, as free text (after one request that w
 3. two different seeds at temperature 0: they should give the same text (greedy decoding ignores the seed).
 
 Every check records its texts as evidence; a failed check is an alarm in the summary and the report.
+
+A model on several endpoints (``endpoints`` in the study file) is probed at each of them at once, since each server
+honours the seed or not on its own, and its prompt cache is its own. Each check is then reported per endpoint (its
+URL in the name), with one more: at temperature 0 every endpoint gives the same text, or they do not serve the same
+model. An endpoint that cannot be reached is a failed check: samples it draws once it is back were not probed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import replace
 
 from monoculture.backends import Decoding, Generation, GenerationRequest, Model
+from monoculture.backends.endpoints import PooledBackend
+from monoculture.errors import BackendError
 
 PROBE_TEMPERATURE = 1.5
 PROBE_TOKENS = 16
@@ -39,6 +47,14 @@ def _evidence(generation: Generation) -> str:
 
 async def probe_sampling(model: Model, request: GenerationRequest) -> dict:
     """Probe ``model`` with ``request``'s prompt; returns the checks, each with its evidence and verdict."""
+    if isinstance(model.backend, PooledBackend):
+        return await _probe_endpoints(model, model.backend, request)
+    result, _ = await _probe(model, request)
+    return result
+
+
+async def _probe(model: Model, request: GenerationRequest) -> tuple[dict, str]:
+    """The probe of one backend, and its first text at temperature 0."""
     free = replace(request, grammar=None)
 
     def at(temperature: float, seed: int) -> GenerationRequest:
@@ -81,5 +97,47 @@ async def probe_sampling(model: Model, request: GenerationRequest) -> dict:
             "texts": [_evidence(g) for g in greedy],
         },
     ]
-    return {"requests": PROBE_REQUESTS, "temperature": PROBE_TEMPERATURE, "max_tokens": PROBE_TOKENS,
-            "latency_s": latency, "checks": checks}
+    return ({"requests": PROBE_REQUESTS, "temperature": PROBE_TEMPERATURE, "max_tokens": PROBE_TOKENS,
+             "latency_s": latency, "checks": checks}, greedy[0].text)
+
+
+async def _probe_endpoints(model: Model, backend: PooledBackend, request: GenerationRequest) -> dict:
+    """Every endpoint probed on its own, all at once; their checks side by side, and whether they agree."""
+    members = backend.replicas()
+    outcomes = await asyncio.gather(
+        *(_probe(Model(member, retries=model.retries, backoff_s=model.backoff_s), request)
+          for member in members.values()), return_exceptions=True)
+    probed: dict[str, tuple[dict, str]] = {}
+    failures: dict[str, BackendError] = {}
+    for endpoint, outcome in zip(members, outcomes):
+        if isinstance(outcome, BackendError):
+            failures[endpoint] = outcome
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            probed[endpoint] = outcome
+    if not probed:  # every endpoint failed: the model's own error, as for one server
+        raise next(iter(failures.values()))
+    checks = []
+    for endpoint in backend.endpoints:
+        if endpoint in probed:
+            checks += [{**check, "name": f"{check['name']} ({endpoint})", "alarm": f"{endpoint}: {check['alarm']}"}
+                       for check in probed[endpoint][0]["checks"]]
+        else:
+            failure = failures.get(endpoint)
+            # Why, without the wrapper's "run again to continue": the run goes on with the other endpoints.
+            reason = str(failure.__cause__ or failure) if failure else "it could not be reached when the model loaded"
+            checks.append({"name": f"the endpoint answers ({endpoint})", "passed": False, "texts": [],
+                           "alarm": f"{endpoint} did not answer the sampling probe ({reason}): it was taken out of "
+                                    "rotation, and samples it drew once it was back were not probed"})
+    greedy = {endpoint: text for endpoint, (_, text) in probed.items()}
+    checks.append({
+        "name": "every endpoint gives the same text at temperature 0",
+        "passed": len(set(greedy.values())) == 1,
+        "alarm": "the endpoints do not serve the same model, or not the same way: the same prompt at temperature 0 "
+                 f"gave different texts ({', '.join(greedy)})",
+        "texts": [text[:_EVIDENCE_CHARS] for text in greedy.values()],
+    })
+    latencies = [result["latency_s"] for result, _ in probed.values()]
+    return {"requests": PROBE_REQUESTS * len(probed), "temperature": PROBE_TEMPERATURE, "max_tokens": PROBE_TOKENS,
+            "latency_s": sum(latencies) / len(latencies), "checks": checks}

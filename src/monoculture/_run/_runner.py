@@ -255,9 +255,9 @@ class _Sampler:
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
                      observer: RunObserver | None, memo: dict | None = None) -> int:
     deterministic = study.is_deterministic(entry)
-    backend = load_backend(entry.spec, ModelOptions(kind=entry.kind, parallel=entry.parallel,
-                                                    api_key_env=entry.api_key_env, deterministic=deterministic,
-                                                    seed=study.seed, memo=memo))
+    backend = load_backend(entry.spec, ModelOptions(
+        kind=entry.kind, parallel=entry.parallel, api_key_env=entry.api_key_env, deterministic=deterministic,
+        seed=study.seed, memo=memo, endpoints=tuple(entry.endpoints) if entry.endpoints else None))
     model = Model(backend, memo=memo)
     try:
         if deterministic and not backend.info.deterministic:  # a plugin that does not say it honours it

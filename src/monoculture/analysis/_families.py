@@ -83,8 +83,27 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
     from monoculture.tasks import task_type
 
     def leave_outs(spec: str, label: str, name: str) -> list[ItemMeasures]:
+        if task_type(name).item_variances(models[spec][label].tasks[name].result) is not None:
+            return []  # the task knows its variances: no summary again
         found = samples_of(spec, label, name) if samples_of is not None else None
         return leave_out_item_measures(*found) if found is not None else []
+
+    def individuals_interval(mean: float | None, items: list[str], measure: str, base_spec: str, later_spec: str,
+                             label: str, name: str, base_outs: list[ItemMeasures], later_outs: list[ItemMeasures]
+                             ) -> tuple[float, float] | None:
+        if mean is None or not items:
+            return None
+        task = task_type(name)
+        known = [task.item_variances(models[spec][label].tasks[name].result) for spec in (base_spec, later_spec)]
+        if known[0] is not None and known[1] is not None:
+            variances = [v.get(item, {}).get(measure) for v in known for item in items]
+            if any(v is None for v in variances):
+                return None
+            half = 1.959964 * sum(variances) ** 0.5 / len(items)  # independent items: the mean's variance
+            return mean - half, mean + half
+        base_means = _leave_out_means(base_outs, items, measure)
+        later_means = _leave_out_means(later_outs, items, measure)
+        return jackknife_interval(mean, base_means, later_means) if base_means and later_means else None
 
     comparisons = []
     for family, members in study.families().items():
@@ -121,11 +140,9 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
                         difference = paired_difference(
                             [base_items[i][measure] for i in items], [later_items[i][measure] for i in items],
                             seed=study.seed)
-                        base_means = _leave_out_means(base_leave_outs, items, measure)
-                        later_means = _leave_out_means(later_leave_outs, items, measure)
-                        difference["ci_individuals"] = (
-                            jackknife_interval(difference["mean"], base_means, later_means)
-                            if items and base_means and later_means else None)
+                        difference["ci_individuals"] = individuals_interval(
+                            difference["mean"], items, measure, base.spec, later.spec, label, name,
+                            base_leave_outs, later_leave_outs)
                         differences.append({"measure": measure, **difference})
                     share = _share(task, other.tasks[name].result, human.get(name), headline, study.seed)
                     stages.append({"stage": later.stage, "model": later.spec, "share_of_people": share["share"],

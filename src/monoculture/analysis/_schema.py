@@ -6,13 +6,8 @@ current, so the document and the code cannot drift apart.
 
 from __future__ import annotations
 
-import inspect
-import re
-import typing
-
-from pydantic import BaseModel
-
 from monoculture.analysis import _models
+from monoculture.display import schema_sections
 from monoculture.tasks import task_types
 
 INTRODUCTION = """# summary.json
@@ -62,46 +57,12 @@ Generated from the models (`python -m monoculture.analysis._schema`); each type 
 """
 
 
-def _type_name(annotation: object) -> str:
-    text = str(annotation) if not isinstance(annotation, type) else annotation.__name__
-    text = text.replace("typing.", "").replace("monoculture.analysis._models.", "")
-    for name in ("NoneType",):
-        text = text.replace(name, "None")
-    return re.sub(r"monoculture\.[\w.]+\.(\w+)", r"\1", text)
-
-
-def _section(model: type[BaseModel]) -> list[str]:
-    lines = [f"### {model.__name__}", "", inspect.cleandoc(model.__doc__ or ""), "", "| field | type |", "| --- | --- |"]
-    hints = typing.get_type_hints(model, include_extras=False)
-    for name in model.model_fields:
-        shown = _type_name(hints.get(name, model.model_fields[name].annotation)).replace("|", "\\|")
-        lines.append(f"| `{name}` | `{shown}` |")
-    return [*lines, ""]
-
-
-def _nested(model: type[BaseModel], seen: list[type[BaseModel]]) -> None:
-    if model in seen:
-        return
-    seen.append(model)
-    for field in model.model_fields.values():
-        for inner in typing.get_args(field.annotation) or (field.annotation,):
-            for candidate in (typing.get_args(inner) or (inner,)):
-                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                    _nested(candidate, seen)
-
-
 def schema_markdown() -> str:
     """The whole document: the introduction, then every type of the summary and of each registered task."""
-    seen: list[type[BaseModel]] = []
-    for model in (_models.Summary, _models.Cell, _models.TaskPopulation, _models.Accounting, _models.Repeats,
-                  _models.Alarm, _models.Probe, _models.Environment, _models.ModelRecord):
-        _nested(model, seen)
-    for kind in task_types().values():
-        _nested(kind.Result, seen)
-    lines = [INTRODUCTION]
-    for model in seen:
-        lines += _section(model)
-    return "\n".join(lines).rstrip() + "\n"
+    models = [_models.Summary, _models.Cell, _models.TaskPopulation, _models.Accounting, _models.Repeats,
+              _models.Alarm, _models.Probe, _models.Environment, _models.ModelRecord,
+              *(kind.Result for kind in task_types().values())]
+    return "\n".join([INTRODUCTION, *schema_sections(models)]).rstrip() + "\n"
 
 
 if __name__ == "__main__":

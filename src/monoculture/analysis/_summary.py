@@ -8,6 +8,7 @@ study's size, stay in the store and out of every estimate (``n_samples_not_in_st
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from monoculture.analysis._checks import (
@@ -42,16 +43,61 @@ def _task_population(task: Task, populations: list[dict], samples: dict[str, lis
         model_versions=sorted(v for v in versions if v is not None))
 
 
-def summarize(store: Store) -> Summary:
+@dataclass(frozen=True)
+class _Computed:
+    """One task population's result and what the cell and the alarms need of its samples (small, so a worker
+    process can hand it back)."""
+
+    population: TaskPopulation
+    n_samples: int
+    run_ids: frozenset[int | None]
+    first: SampleRecord | None  # the first sample of a sampled mode: the cell's decoding (exact mode has its own)
+    exact_first: SampleRecord | None
+    versions: Counter
+
+
+def _compute(store: Store, task: Task, populations: list[dict], size: dict) -> _Computed:
+    items = frozenset(size["items"])
+    samples = {p["mode"]: _population_samples(store, p, size["individuals"], items) for p in populations}
+    return _Computed(
+        population=_task_population(task, populations, samples),
+        n_samples=sum(map(len, samples.values())),
+        run_ids=frozenset(s.run_id for mode_samples in samples.values() for s in mode_samples),
+        first=next((s for mode, drawn in samples.items() if mode != "exact" for s in drawn), None),
+        exact_first=next(iter(samples.get("exact", [])), None),
+        versions=Counter(s.model_version for mode_samples in samples.values() for s in mode_samples))
+
+
+def _compute_in_worker(path: str, task: Task, populations: list[dict], size: dict) -> _Computed:
+    from monoculture.embedders import embeddings_cached_in
+
+    with Store(path) as store, embeddings_cached_in(store):
+        return _compute(store, task, populations, size)
+
+
+def summarize(store: Store, *, workers: int = 1) -> Summary:
     """The summary of the store's latest study, recomputed from its samples (open answers' embeddings are
-    cached in the same store)."""
+    cached in the same store). ``workers`` above 1 summarises the populations in that many processes (each
+    reads its samples from the store itself): for stores of millions of samples, such as a replication's."""
     from monoculture.embedders import embeddings_cached_in
 
     with embeddings_cached_in(store):
-        return _summarize(store)
+        return _summarize(store, workers)
 
 
-def _summarize(store: Store) -> Summary:
+def _computed_populations(store: Store, jobs: list[tuple[Task, list[dict], dict]], workers: int) -> list[_Computed]:
+    if workers <= 1 or len(jobs) <= 1:
+        return [_compute(store, *job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: the summary may run in a process that has model threads running (the end of a run), which fork copies
+    # into a child without them
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_compute_in_worker, [str(store.path)] * len(jobs), *zip(*jobs)))
+
+
+def _summarize(store: Store, workers: int = 1) -> Summary:
     from monoculture import __version__
 
     runs = store.runs()
@@ -77,6 +123,16 @@ def _summarize(store: Store) -> Summary:
     alarms: list[Alarm] = []
     used_versions: set[int] = set()
     n_used = 0
+    jobs: dict[tuple[str, str, str], tuple[Task, list[dict], dict]] = {}
+    for entry in study.models:
+        for condition_entry in study.conditions:
+            label = condition_entry.condition().label
+            for name, task in tasks.items():
+                populations = sorted(by_cell.get((entry.spec, label, name), []),
+                                     key=lambda p: task.modes.index(p["mode"]) if p["mode"] in task.modes else 99)
+                if populations:
+                    jobs[(entry.spec, label, name)] = (task, populations, sizes[name])
+    computed = dict(zip(jobs, _computed_populations(store, list(jobs.values()), workers)))
     for entry in study.models:
         run_ids: set[int | None] = set()  # the runs that drew the model's samples in this summary
         cells: dict[str, Cell] = {}
@@ -85,26 +141,21 @@ def _summarize(store: Store) -> Summary:
             task_populations: dict[str, TaskPopulation] = {}
             first: SampleRecord | None = None
             exact_first: SampleRecord | None = None
-            for name, task in tasks.items():
-                populations = sorted(by_cell.get((entry.spec, label, name), []),
-                                     key=lambda p: task.modes.index(p["mode"]) if p["mode"] in task.modes else 99)
-                if not populations:
+            for name in tasks:
+                done = computed.get((entry.spec, label, name))
+                if done is None:
                     continue
-                size = sizes[name]
-                items = frozenset(size["items"])
-                samples = {p["mode"]: _population_samples(store, p, size["individuals"], items) for p in populations}
-                n_used += sum(map(len, samples.values()))
-                run_ids.update(s.run_id for mode_samples in samples.values() for s in mode_samples)
+                n_used += done.n_samples
+                run_ids.update(done.run_ids)
                 # The cell's decoding is the sampled modes' (exact mode computes without truncation).
-                first = first or next((s for mode, drawn in samples.items() if mode != "exact" for s in drawn), None)
-                exact_first = exact_first or next(iter(samples.get("exact", [])), None)
-                population = _task_population(task, populations, samples)
+                first = first or done.first
+                exact_first = exact_first or done.exact_first
+                population = done.population
                 task_populations[name] = population
                 used_versions.update(population.model_versions)
                 for mode, counts in population.accounting.items():
                     alarms += population_alarms(entry.spec, label, name, counts, population.repeats[mode])
-                alarms += mixed_version_alarm(entry.spec, label, name, Counter(
-                    s.model_version for mode_samples in samples.values() for s in mode_samples))
+                alarms += mixed_version_alarm(entry.spec, label, name, done.versions)
             first = first or exact_first
             version = versions.get(first.model_version) if first and first.model_version is not None else None
             decoding = {k: v for k, v in first.decoding.items() if k != "max_tokens"} if first else {}

@@ -22,6 +22,12 @@ What differs between servers is found out once, when the backend is built, with 
 Every decoding parameter is sent explicitly with every request, so an assumed default never changes what a
 sample was drawn with; it only decides what ``temperature = "default"`` means.
 
+A model served by several servers (the study file's ``endpoints``, :func:`openai_servers`) is one backend per
+server behind :class:`~monoculture.backends.endpoints.PooledBackend`; every server that answers when the model
+loads must be the same server (flavour, build, defaults), and the recorded runtime names every endpoint. A server
+that cannot be reached, or does not reply in time, raises :class:`~monoculture.backends.endpoints.EndpointDown`,
+so that the request goes to another server at once.
+
 The API key is read from an environment variable (``OPENAI_API_KEY`` unless the model says ``api_key_env``)
 into the HTTP client's headers and nowhere else: never into :class:`ModelInfo`, messages or logs. A server may
 echo it back (in an error message, in generated text, in its build string): every text that comes from a
@@ -66,6 +72,7 @@ from monoculture.backends._distribution import (
     sampled_logprob,
     with_sampled_probabilities,
 )
+from monoculture.backends.endpoints import EndpointDown, PooledBackend
 from monoculture.errors import BackendError, ModelUnavailableError, MonocultureError
 
 HOSTED_URL = "https://api.openai.com/v1"
@@ -243,6 +250,17 @@ def _rounded(value: Any) -> float:
     return round(float(value), 6)
 
 
+class _Unreachable(BackendError):
+    """A server that did not answer the probe at all (refused, reset, silent): several endpoints carry on without it."""
+
+
+def _runtime(flavour: str, server: str, slots: str, urls: str, defaults_note: str) -> str:
+    """The runtime recorded for a model: what serves it, where, and where its defaults came from."""
+    if flavour == "llama.cpp":
+        return f"{server}, {slots} slots, at {urls}; {defaults_note}"
+    return f"{server} at {urls}; {defaults_note}"
+
+
 class OpenAIBackend(Backend):
     """A model behind an OpenAI-compatible HTTP API."""
 
@@ -267,12 +285,16 @@ class OpenAIBackend(Backend):
         if self.hosted:
             if not os.environ.get(api_key_env):
                 raise BackendError(f"{spec} needs an API key: set the environment variable {api_key_env}")
-            self.flavour, defaults, slots = "openai", dict(HOSTED_DEFAULTS), None
-            runtime = "OpenAI API (api.openai.com); defaults documented: temperature 1, top_p 1, no top_k/min_p"
+            self.flavour, defaults, self.slots = "openai", dict(HOSTED_DEFAULTS), None
+            self.server = "OpenAI API"
+            self.defaults_note = "defaults documented: temperature 1, top_p 1, no top_k/min_p"
+            runtime = f"{self.server} (api.openai.com); {self.defaults_note}"
         else:
-            self.flavour, defaults, slots, runtime = self._probe()
+            # server: what answers, without where (several endpoints of one model must agree on it)
+            self.flavour, defaults, self.slots, self.server, self.defaults_note = self._probe()
+            runtime = _runtime(self.flavour, self.server, str(self.slots or "?"), self.base_url, self.defaults_note)
         self.info = ModelInfo(spec=spec, kind=kind, backend="openai", runtime=runtime, default_decoding=defaults,
-                              max_concurrency=parallel or slots or DEFAULT_PARALLEL)
+                              max_concurrency=parallel or self.slots or DEFAULT_PARALLEL)
 
     # -- the key lives only in the clients' headers ------------------------------------------------
 
@@ -298,8 +320,8 @@ class OpenAIBackend(Backend):
 
     # -- what kind of server is this? ------------------------------------------------------------------
 
-    def _probe(self) -> tuple[str, dict[str, float | int], int | None, str]:
-        """(flavour, default decoding, slots, runtime description) from at most three GET requests."""
+    def _probe(self) -> tuple[str, dict[str, float | int], int | None, str, str]:
+        """(flavour, default decoding, slots, server, where the defaults came from) from at most three GETs."""
         httpx = self._httpx
         root = self.base_url.removesuffix("/v1")
         assumed = ("defaults assumed: temperature 1.0, top_k 0, top_p 1.0, min_p 0.0 "
@@ -315,11 +337,11 @@ class OpenAIBackend(Backend):
                         return response.status_code, _Reply.read(response, url, self._spec, timeout_s)
                 except httpx.TimeoutException as error:
                     # Reached but silent (or a limit too short to connect in): not "start the server".
-                    raise BackendError(f"no answer from {url} for {self._spec} within {timeout_s:g} s "
+                    raise _Unreachable(f"no answer from {url} for {self._spec} within {timeout_s:g} s "
                                        f"({type(error).__name__}): the server is stalled or slow; {TIMEOUT_ENV} "
                                        "sets the limit") from None
                 except (httpx.TransportError, httpx.DecodingError, TransientBackendError) as error:
-                    raise BackendError(f"cannot reach {self.base_url} for {self._spec} ({type(error).__name__}): "
+                    raise _Unreachable(f"cannot reach {self.base_url} for {self._spec} ({type(error).__name__}): "
                                        "start the server or correct the URL") from None
 
             def json_of(reply: tuple[int, bytes]) -> dict | None:
@@ -348,19 +370,20 @@ class OpenAIBackend(Backend):
                 slots = props.get("total_slots")
                 slots = min(slots, MAX_SLOTS) if isinstance(slots, int) and slots > 0 else None
                 build = _label(self._redact(str(props.get("build_info", "unknown build"))))
-                return ("llama.cpp", defaults, slots,
-                        f"llama.cpp server {build}, {slots or '?'} slots, at {self.base_url}; {marker}")
+                return "llama.cpp", defaults, slots, f"llama.cpp server {build}", marker
             version = json_of(get(f"{root}/version"))
             if version and isinstance(version.get("version"), str):
                 self._vllm_version = _release(version["version"])
                 label = _label(self._redact(version["version"]), 40)
-                return ("vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {label} at {self.base_url}; {assumed}")
+                return "vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {label}", assumed
             status, _ = get(f"{self.base_url}/models")
+            if status >= 500:  # llama.cpp answers 503 while it loads the model
+                raise _Unreachable(f"{self.base_url} answered HTTP {status} for {self._spec} (GET /models): the server "
+                                   "is still loading or failing; wait for it, or see its log")
             if status != 200:
                 raise BackendError(f"{self.base_url} does not look like an OpenAI-compatible API for {self._spec} "
                                    f"(GET /models answered HTTP {status}): check the URL, usually ending in /v1")
-            return ("openai-compatible", dict(ASSUMED_DEFAULTS), None,
-                    f"OpenAI-compatible server at {self.base_url}; {assumed}")
+            return "openai-compatible", dict(ASSUMED_DEFAULTS), None, "OpenAI-compatible server", assumed
 
     # -- requests ------------------------------------------------------------------------------------
 
@@ -433,7 +456,11 @@ class OpenAIBackend(Backend):
         return payload
 
     async def _post_json(self, url: str, body: dict) -> Any:
-        """POST one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not."""
+        """POST one request; timeouts, lost connections, 429 and 5xx are transient, other refusals are not.
+
+        A server that cannot be reached or does not answer in time raises :class:`EndpointDown` (transient too):
+        a model with several endpoints sends the request to another at once.
+        """
         httpx = self._httpx
         try:
             async with self._async_client().stream("POST", url, json=body) as response:
@@ -442,12 +469,12 @@ class OpenAIBackend(Backend):
                     raise self._key_refused(status)
                 content = await _Reply.aread(response, url, self._spec, self._timeout_s)
         except httpx.ReadTimeout as error:
-            raise TransientBackendError(f"ReadTimeout: no reply from {url} within {self._timeout_s:g} s "
-                                        f"({TIMEOUT_ENV})") from error
+            raise EndpointDown(f"ReadTimeout: no reply from {url} within {self._timeout_s:g} s "
+                               f"({TIMEOUT_ENV})") from error
         except httpx.TimeoutException as error:
-            raise TransientBackendError(f"{type(error).__name__} after waiting on {url}") from error
+            raise EndpointDown(f"{type(error).__name__} after waiting on {url}") from error
         except httpx.TransportError as error:
-            raise TransientBackendError(f"{type(error).__name__} on {url}: {self._shown(str(error), 120)}") from error
+            raise EndpointDown(f"{type(error).__name__} on {url}: {self._shown(str(error), 120)}") from error
         except httpx.DecodingError as error:
             raise BackendError(f"{url} sent a reply that cannot be decoded for {self._spec} "
                                f"({self._shown(str(error), 120)})") from None
@@ -549,3 +576,68 @@ class OpenAIBackend(Backend):
                 await client.aclose()
             except RuntimeError:  # its event loop is gone already; the sockets went with it
                 pass
+
+
+def openai_servers(spec: str, model: str, endpoints: list[str], kind: ModelKind, *,
+                   api_key_env: str = DEFAULT_KEY_ENV, parallel: int | None = None) -> Backend:
+    """``model`` served at every URL of ``endpoints``: one :class:`OpenAIBackend` each, behind a
+    :class:`~monoculture.backends.endpoints.PooledBackend` (one URL: that URL's backend alone).
+
+    Every endpoint is probed now. One that cannot be reached starts out of rotation and is probed again when it is
+    next tried; every endpoint that answers must be the same server (flavour, build and defaults), because the
+    samples of one model must come from one model version. ``parallel`` is per endpoint.
+    """
+    urls = [url.rstrip("/") for url in endpoints]
+
+    def backend_at(url: str) -> OpenAIBackend:
+        return OpenAIBackend(spec, model, url, kind, api_key_env=api_key_env, parallel=parallel)
+
+    if len(urls) == 1:
+        return backend_at(urls[0])
+    members: dict[str, Backend | None] = {}
+    unreachable: _Unreachable | None = None
+    for url in urls:
+        try:
+            members[url] = backend_at(url)
+        except _Unreachable as error:
+            members[url], unreachable = None, unreachable or error
+    answered = [member for member in members.values() if isinstance(member, OpenAIBackend)]
+    if not answered:
+        assert unreachable is not None
+        raise BackendError(f"{unreachable} (none of the {len(urls)} endpoints of {spec} answered)")
+    reference = answered[0]
+    for member in answered[1:]:
+        _require_same_server(spec, reference, member)
+
+    def connect(url: str) -> Backend:
+        try:
+            member = backend_at(url)
+        except _Unreachable as error:
+            raise EndpointDown(str(error)) from None
+        _require_same_server(spec, reference, member)
+        return member
+
+    slots = max(member.info.max_concurrency for member in answered)  # an endpoint not yet seen: like the others
+    info = ModelInfo(spec=spec, kind=kind, backend="openai", runtime=_pooled_runtime(reference, urls),
+                     default_decoding=dict(reference.info.default_decoding),
+                     max_concurrency=sum(member.info.max_concurrency if member is not None else slots
+                                         for member in members.values()))
+    return PooledBackend(info, members, connect)
+
+
+def _pooled_runtime(reference: OpenAIBackend, urls: list[str]) -> str:
+    """The runtime of a model on several endpoints: the server they all run, at every endpoint (whether it answered
+    when the model loaded or not, so that the record does not depend on it), without slot counts for that reason."""
+    return f"{reference.server} at {', '.join(urls)}; {reference.defaults_note}"
+
+
+def _require_same_server(spec: str, reference: OpenAIBackend, member: OpenAIBackend) -> None:
+    """Refuse an endpoint that runs another server, build or default decoding than the model's first endpoint."""
+    if (member.flavour, member.server, member.info.default_decoding) != (
+            reference.flavour, reference.server, reference.info.default_decoding):
+        def shown(backend: OpenAIBackend) -> str:
+            defaults = ", ".join(f"{name} {value}" for name, value in backend.info.default_decoding.items())
+            return f"{backend.base_url} runs {backend.server} ({defaults})"
+
+        raise BackendError(f"the endpoints of {spec} disagree: {shown(member)}, {shown(reference)}; serve the same "
+                           "model with the same server build and defaults at every endpoint (one model version)")

@@ -1,5 +1,6 @@
 """Model specs to backends: ``embedded:NAME``, ``gguf:/path/to/model.gguf``, ``openai:MODEL[@URL]``, ``hf:/path``,
-``fake:uniform|constant|human``, ``aligned:BASE [settings]`` (an aligned twin of any of them) and plugins.
+``fake:uniform|constant|human``, ``aligned:BASE [settings]`` (an aligned twin of any of them), ``published:MODEL``
+(answers a paper published, imported by ``monoculture replicate``: never sampled) and plugins.
 
 Built-in backends register through the same path as third-party ones: a plugin package exposes a factory
 under the entry-point group ``monoculture.backends`` whose name is the spec's prefix.
@@ -28,6 +29,8 @@ class ModelOptions:
     seed: int = 0
     # The run's finished exact distributions (see Model): an aligned twin reuses its base's.
     memo: dict | None = field(default=None, compare=False, repr=False)
+    # openai: models served by several servers (the entry's endpoints; backends/endpoints.py spreads requests)
+    endpoints: tuple[str, ...] | None = None
 
 
 BackendFactory = Callable[[str, str, ModelOptions], Backend]
@@ -57,6 +60,10 @@ def _gguf(spec: str, path: str, options: ModelOptions) -> Backend:
 def _openai(spec: str, rest: str, options: ModelOptions) -> Backend:
     from monoculture.backends._openai import DEFAULT_KEY_ENV, HOSTED_URL, OpenAIBackend, hosted_kind
 
+    if options.endpoints:
+        from monoculture.backends.endpoints import load_with_endpoints
+
+        return load_with_endpoints(spec, options.endpoints, options)
     model, _, url = rest.partition("@")
     # The hosted API's names (gpt-4o, o3) say nothing of "chat", yet nearly all of them are chat models.
     kind = options.kind or (guess_kind(model) if url else hosted_kind(model))
@@ -123,12 +130,18 @@ def check_deterministic(spec: str) -> None:
                              "model in the study file, or run the model's GGUF file as gguf:/path/to/model.gguf")
 
 
+def _published(spec: str, rest: str, options: ModelOptions) -> Backend:
+    raise ModelSpecError(f"{spec} holds answers a paper published, imported by `monoculture replicate`: it cannot "
+                         "be sampled; summarise or report its folder instead")
+
+
 register_backend("embedded", _embedded)
 register_backend("gguf", _gguf)
 register_backend("openai", _openai)
 register_backend("hf", _hf)
 register_backend("fake", _fake)
 register_backend("aligned", _aligned)
+register_backend("published", _published)
 
 
 def _plugins() -> dict[str, BackendFactory]:
@@ -171,25 +184,19 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 
 def _check_openai(spec: str, rest: str) -> None:
-    from urllib.parse import urlsplit
+    from monoculture.urls import url_problem, without_credentials
 
     model, at, url = rest.partition("@")
     form = "write openai:MODEL for the OpenAI API or openai:MODEL@http://host:port/v1 for a server"
     if not model or model != model.strip() or any(char.isspace() for char in model):
         raise ModelSpecError(f"openai spec {spec!r} needs a model name (without spaces) before any @: {form}")
-    if at:
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError:
-            parts = None
-        if parts is not None and (parts.username is not None or parts.password is not None):
-            # Never echo it: the user:password part would reach the terminal, and later the store and the report.
-            shown = f"openai:{model}@{parts.scheme}://***@{parts.hostname}{f':{parts.port}' if parts.port else ''}"
-            raise ModelSpecError(f"model spec {shown} carries credentials in its URL: remove them and put the API key "
-                                 "in OPENAI_API_KEY, or in the variable a model's api_key_env names")
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ModelSpecError(f"openai spec {spec!r} needs a URL starting with http:// or https:// after @: {form}")
+    problem = url_problem(url) if at else None
+    if problem == "credentials":
+        raise ModelSpecError(f"model spec openai:{model}@{without_credentials(url)} carries credentials in its URL: "
+                             "remove them and put the API key in OPENAI_API_KEY, or in the variable a model's "
+                             "api_key_env names")
+    if problem is not None:
+        raise ModelSpecError(f"openai spec {spec!r} needs a URL starting with http:// or https:// after @: {form}")
 
 
 def load_backend(spec: str, options: ModelOptions | None = None) -> Backend:

@@ -27,7 +27,7 @@ app.add_typer(data_app, name="data")
 def _register_commands() -> None:
     # Each module adds its own commands; heavy imports stay inside the command functions so that
     # `monoculture --help` is fast.
-    from monoculture.cli import _baseline, _crp, _data, _export, _models, _plan, _run, _simulate
+    from monoculture.cli import _baseline, _crp, _data, _export, _models, _plan, _replicate, _run, _simulate
 
     _run.register(app)
     _export.register(app)
@@ -37,6 +37,7 @@ def _register_commands() -> None:
     _baseline.register(app)
     _simulate.register(app)
     _plan.register(app)
+    _replicate.register(app)
 
 
 _register_commands()

@@ -15,6 +15,7 @@ from monoculture.display._format import (
     number,
     valid_hex,
 )
+from monoculture.display._schema_doc import schema_sections
 from monoculture.display._svg import HUMAN_COLOUR, figure_style, plot_label, to_svg
 from monoculture.display._templates import render_template
 from monoculture.display._terminal import add_identity_columns, escaped, with_interval
@@ -34,6 +35,7 @@ __all__ = [
     "number",
     "plot_label",
     "render_template",
+    "schema_sections",
     "to_svg",
     "valid_hex",
     "with_interval",

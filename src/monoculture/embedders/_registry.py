@@ -51,25 +51,18 @@ def _openai(spec: str, rest: str, options: EmbedderOptions) -> Embedder:
 
 
 def _check_openai(spec: str, rest: str) -> None:
-    from urllib.parse import urlsplit
+    from monoculture.urls import url_problem, without_credentials
 
     model, at, url = rest.partition("@")
     form = ("write openai:MODEL for the OpenAI API or openai:MODEL@http://host:port/v1 for a server "
             "with an /embeddings endpoint")
     if not model or any(char.isspace() for char in model):
         raise ModelSpecError(f"embedder spec {spec!r} needs a model name (without spaces) before any @: {form}")
-    if not at:
-        return
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
-        parts = None
-    if parts is not None and (parts.username is not None or parts.password is not None):
-        # Never echo it: the user:password part would reach the terminal, the store and the report.
-        raise ModelSpecError(f"embedder spec openai:{model}@{parts.scheme}://***@{parts.hostname} carries "
-                             "credentials in its URL: remove them and put the API key in OPENAI_API_KEY")
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = url_problem(url) if at else None
+    if problem == "credentials":
+        raise ModelSpecError(f"embedder spec openai:{model}@{without_credentials(url)} carries credentials in its "
+                             "URL: remove them and put the API key in OPENAI_API_KEY")
+    if problem is not None:
         raise ModelSpecError(f"embedder spec {spec!r} needs a URL starting with http:// or https:// after @: {form}")
 
 

@@ -17,7 +17,7 @@ from monoculture.files import sha256_of, write_atomically
 from monoculture.errors import DataError
 from monoculture.reference._derive import RECIPES
 from monoculture.reference._locate import data_root, file_sha256
-from monoculture.reference._manifest import ManifestEntry, manifest
+from monoculture.reference._manifest import DEFAULT_GROUPS, ManifestEntry, manifest
 
 __all__ = ["GITHUB_RAW", "fetch", "verify"]
 
@@ -54,8 +54,10 @@ def _check(entry: ManifestEntry, data: bytes, origin: str) -> None:
                         f"got {actual[:12]}…; nothing was written, {_FIX} again or report the changed source")
 
 
-def fetch(dest: Path | None = None, *, base_url: str = GITHUB_RAW) -> list[Path]:
-    """Download every manifest file into ``dest`` (default: the data root), derive the derived ones, check all.
+def fetch(dest: Path | None = None, *, base_url: str = GITHUB_RAW,
+          groups: tuple[str, ...] = DEFAULT_GROUPS) -> list[Path]:
+    """Download every manifest file of ``groups`` into ``dest`` (default: the data root), derive the derived ones,
+    check all.
 
     Files already present with the right sha256 are kept. ``base_url`` replaces GitHub's raw host (files are
     requested as ``{base_url}/{repo}/{commit}/{path}``), e.g. for a mirror or a test server. Returns the
@@ -64,7 +66,7 @@ def fetch(dest: Path | None = None, *, base_url: str = GITHUB_RAW) -> list[Path]
     """
     root = Path(dest) if dest is not None else data_root()
     paths = []
-    for entry in manifest():  # downloads first, then the files derived from them
+    for entry in manifest(groups):  # downloads first, then the files derived from them
         path = root / entry.path
         if not _is_intact(path, entry):
             if entry.is_derived:
@@ -78,14 +80,15 @@ def fetch(dest: Path | None = None, *, base_url: str = GITHUB_RAW) -> list[Path]
     return paths
 
 
-def verify(root: Path | None = None) -> list[str]:
-    """One line per problem with the data under ``root`` (default: the data root): missing or wrong sha256.
+def verify(root: Path | None = None, *, groups: tuple[str, ...] = DEFAULT_GROUPS) -> list[str]:
+    """One line per problem with the data of ``groups`` under ``root`` (default: the data root): missing or wrong
+    sha256.
 
-    An empty list means every manifest file is present and intact.
+    An empty list means every manifest file of those groups is present and intact.
     """
     root = Path(root) if root is not None else data_root()
     problems = []
-    for entry in manifest():
+    for entry in manifest(groups):
         path = root / entry.path
         if not path.is_file():
             problems.append(f"missing: {entry.path}")

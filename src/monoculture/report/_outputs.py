@@ -11,10 +11,11 @@ from monoculture.report._html import render_html
 from monoculture.store import Store
 
 
-def write_outputs(store: Store, out_dir: str | Path) -> Summary:
-    """Write ``summary.json`` and ``report.html`` next to the store (atomically); returns the summary."""
+def write_outputs(store: Store, out_dir: str | Path, *, workers: int = 1) -> Summary:
+    """Write ``summary.json`` and ``report.html`` next to the store (atomically); returns the summary
+    (``workers``: processes for the populations' summaries, see :func:`monoculture.analysis.summarize`)."""
     out = Path(out_dir)
-    summary = summarize(store)
+    summary = summarize(store, workers=workers)
     for name, text in (("summary.json", summary.to_json()), ("report.html", render_html(summary))):
         try:
             write_atomically(out / name, text.encode("utf-8"))

@@ -8,7 +8,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -262,6 +262,20 @@ class Store:
             values,
         )
         return cursor.rowcount == 1
+
+    def add_many(self, records: Iterable[SampleRecord]) -> int:
+        """Append many samples in one transaction (an import: all or none are stored); returns how many were new."""
+        rows = ([json.dumps(record.decoding, sort_keys=True) if name == "decoding" else getattr(record, name)
+                 for name in _COLUMNS] for record in records)
+        before = self.count()
+        try:
+            with self._db:  # BEGIN ... COMMIT, or ROLLBACK on an error
+                self._db.execute("BEGIN")
+                self._db.executemany(f"INSERT OR IGNORE INTO samples ({', '.join(_SQL_COLUMNS)}) "
+                                     f"VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+        except sqlite3.DatabaseError as error:
+            raise self._problem(error) from error
+        return self.count() - before
 
     def existing_keys(self, model: str | None = None) -> set[SampleKey]:
         """The identities already stored (for one model, or all)."""

@@ -199,6 +199,13 @@ class Task(ABC):
         return {}
 
     @classmethod
+    def item_variances(cls, result: TaskResult) -> dict[str, dict[str, float | None]] | None:
+        """Per item, each measure's variance over the population's individuals, where the result already knows it
+        and items do not share individuals (so their variances add); None: the families' comparison finds the
+        spread over individuals by summarising the population again without each group of them (a jackknife)."""
+        return None
+
+    @classmethod
     def item_distributions(cls, result: TaskResult) -> dict[str, dict[str, float]]:
         """Per item, the answers given and how often (or with what probability), for the agreement between models
         and with the people (empty: the task's answers are not categories)."""

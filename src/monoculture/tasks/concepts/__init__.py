@@ -22,6 +22,7 @@ from monoculture.tasks.concepts._items import (
     concept_prompt,
     item_id,
     pair_items,
+    with_article,
 )
 from monoculture.tasks.concepts._result import (
     ConceptNull,
@@ -63,4 +64,5 @@ __all__ = [
     "read_crp_input",
     "response_vectors",
     "summarize_concepts",
+    "with_article",
 ]

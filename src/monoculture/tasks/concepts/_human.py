@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,8 @@ class CRPInput:
     questions: tuple[str, ...]
     responses: np.ndarray
     n_incomplete: int
+    # The others' valid answers (person -> question -> ChoiceNumber): they are in the file, out of the sampler.
+    incomplete: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def read_crp_input(path: str | Path) -> dict[str, CRPInput]:
@@ -226,5 +228,7 @@ def read_crp_input(path: str | Path) -> dict[str, CRPInput]:
         responses = np.array([[people[person][question] for question in questions] for person in complete],
                              dtype=np.int8).reshape(len(complete), len(questions))
         inputs[concept] = CRPInput(concept, tuple(complete), tuple(questions), responses,
-                                   n_incomplete=len(people) - len(complete))
+                                   n_incomplete=len(people) - len(complete),
+                                   incomplete={person: given for person, given in people.items()
+                                               if len(given) != len(questions)})
     return inputs

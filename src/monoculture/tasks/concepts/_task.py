@@ -154,6 +154,19 @@ class ConceptTask(Task):
                 for target, stats in result.by_target.items()}
 
     @classmethod
+    def item_variances(cls, result: ConceptResult) -> dict[str, dict[str, float | None]]:
+        """Per target, from its bootstrap over individuals (each target has its own individuals, so the variances
+        of different targets add; recomputing the sampler for a jackknife would cost 20 summaries): the variance
+        of a normal with the same 95% interval, None where the target had too few individuals for one."""
+        def variance(interval: list[float] | None) -> float | None:
+            return None if interval is None else ((interval[1] - interval[0]) / (2 * 1.959964)) ** 2
+
+        return {target: {"p_multiple_concepts": variance(stats.p_multiple_concepts_bootstrap_ci),
+                         "p_multiple_concepts_unbiased": variance(stats.p_multiple_concepts_unbiased_bootstrap_ci),
+                         "tables": None}
+                for target, stats in result.by_target.items()}
+
+    @classmethod
     def frontier_measures(cls, result: ConceptResult) -> dict[str, float | None]:
         """P(multiple concepts) first (the paper's), then its unbiased form and the number of concepts."""
         return {"p_multiple_concepts": result.p_multiple_concepts,
