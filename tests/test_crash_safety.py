@@ -174,7 +174,15 @@ def test_two_runs_into_one_store_at_the_same_time(tmp_path, data_root):
         study_file = tmp_path / "study.toml"
         study_file.write_text(_toml(server.url, 6, ["lemon", "ocean", "wisdom"]))
         first, second = _start(study_file, out), _start(study_file, out)
-        outputs = [run.communicate(timeout=300) for run in (first, second)]
+        try:
+            outputs = [run.communicate(timeout=300) for run in (first, second)]
+        except subprocess.TimeoutExpired:
+            # One run waiting on the other: say what both wrote (the other may have ended early with an error).
+            for run in (first, second):
+                run.kill()
+            said = [f"run {n}: exit {run.wait()}, stderr {run.communicate()[1][-800:]!r}"
+                    for n, run in enumerate((first, second), 1)]
+            pytest.fail("the two runs did not both finish within 300 s; " + "; ".join(said))
     for run, (_, stderr) in zip((first, second), outputs):
         assert run.returncode == 0, stderr
     assert _integrity(store) == "ok"
