@@ -43,6 +43,11 @@ class ImportedFile:
     complete_subjects: int
 
 
+def _kind(model: str) -> str:
+    """llama2 is the one base model of the ten; the others are instruction- or chat-tuned."""
+    return "base" if model == "llama2" else "chat"
+
+
 def _questions(target: str) -> dict[str, tuple[str, str]]:
     """The published Question text of each of a target's 36 pairs ("a finch a robin") -> the pair."""
     from monoculture.tasks.concepts import pair_items, with_article
@@ -59,7 +64,7 @@ def replication_study(files: Sequence[PublishedFile], *, seed: int = 0, targets:
         for model, stage in ((base, "base"), (aligned, "aligned")):
             if any(f.model == model for f in present):
                 models.append({"spec": f"published:{model}", "family": family, "stage": stage,
-                               "kind": "base" if model == "llama2" else "chat"})
+                               "kind": _kind(model)})
     conditions = []
     for (prompt, temperature), (context, value) in PUBLISHED_CONDITIONS.items():
         if any((f.prompt, f.temperature) == (prompt, temperature) for f in present):
@@ -106,18 +111,22 @@ def import_published(files: Sequence[PublishedFile], store: Store, run_id: int,
         if file.path is None:
             continue
         sha256 = sha256_of(file.path)
-        info = {"kind": "base" if file.model == "llama2" else "chat", "backend": "published", "file": file.name,
+        info = {"kind": _kind(file.model), "backend": "published", "file": file.name,
                 "sha256": sha256, "size_bytes": file.path.stat().st_size,
                 "licence": "none found in the source repository (see its PROVENANCE.md)", "runtime": SOURCE,
                 "default_decoding": {}, "max_concurrency": 1}
         version = store.put_model_version(f"published:{file.model}", info, run_id)
         records = list(_records(file, version, run_id, published_settings(sha256), targets))
         store.add_many(records)
-        subjects = {r.individual for r in records}
-        incomplete = {r.individual for r in records if not r.valid}
-        imported.append(ImportedFile(file, sha256, len(records), sum(r.valid for r in records), len(subjects),
-                                     len(subjects - incomplete)))
+        imported.append(_tally(file, sha256, records))
     return imported
+
+
+def _tally(file: PublishedFile, sha256: str, records: Sequence[SampleRecord]) -> ImportedFile:
+    subjects = {r.individual for r in records}
+    incomplete = {r.individual for r in records if not r.valid}
+    return ImportedFile(file, sha256, len(records), sum(r.valid for r in records), len(subjects),
+                        len(subjects - incomplete))
 
 
 def count_published(files: Sequence[PublishedFile], targets: Sequence[str] | None = None) -> list[ImportedFile]:
@@ -135,11 +144,7 @@ def count_published(files: Sequence[PublishedFile], targets: Sequence[str] | Non
         if expected.get(file.name) not in (None, sha256):
             raise DataError(f"{file.path} is not the file the paper published (sha256 {sha256[:12]}…, expected "
                             f"{expected[file.name][:12]}…): run `monoculture data fetch --group published-answers`")
-        records = list(_records(file, 0, 0, "", targets))
-        subjects = {r.individual for r in records}
-        incomplete = {r.individual for r in records if not r.valid}
-        counted.append(ImportedFile(file, sha256, len(records), sum(r.valid for r in records), len(subjects),
-                                    len(subjects - incomplete)))
+        counted.append(_tally(file, sha256, list(_records(file, 0, 0, "", targets))))
     return counted
 
 

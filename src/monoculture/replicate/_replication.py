@@ -13,7 +13,14 @@ from monoculture.errors import DataError, StoreError, StudyFileError
 from monoculture.replicate._import import count_published, import_published, plan_of, replication_study
 from monoculture.replicate._models import FamilyVerdict, ReplicatedCell, Replication
 from monoculture.replicate._paper import PaperCell, paper_recipe
-from monoculture.replicate._published import FAMILIES, MODELS, bare_name, compiled_cells, published_files
+from monoculture.replicate._published import (
+    FAMILIES,
+    MODELS,
+    PublishedFile,
+    bare_name,
+    compiled_cells,
+    published_files,
+)
 from monoculture.replicate._verdict import pooled_verdict, verdict_words, family_verdict
 
 __all__ = ["RUN_TO_RUN_SPREAD", "replicate_murthy2025"]
@@ -40,8 +47,6 @@ def _check_folder(out: Path) -> None:
 
 def _cells(paper: Sequence[PaperCell], published: dict, summary, human, valid: dict, subset: bool
            ) -> list[ReplicatedCell]:
-    from monoculture.replicate._published import PublishedFile
-
     cells = []
     for cell in paper:
         family = next(f for f, (b, a, _) in FAMILIES.items() if cell.model in (b, a))
@@ -138,8 +143,7 @@ def replicate_murthy2025(out: str | Path, *, root: str | Path | None = None, see
 
     recipes = {"paper": {}, "monoculture": {}, "monoculture_unbiased": {}}
     for cell in paper:
-        label = next(c.condition for c in cells if (c.model, c.prompt, c.temperature) == (cell.model, cell.prompt,
-                                                                                           cell.temperature))
+        label = PublishedFile(cell.model, cell.prompt, cell.temperature, None).condition
         for concept, value in cell.by_concept.items():
             recipes["paper"][(cell.model, label, bare_name(concept))] = value
     for spec, by_condition in summary.models.items():
