@@ -79,7 +79,7 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
     """Every family's later stages against its base, per condition and task; ``observations`` (if given) receives
     each paired item's two values, in the long form the mixed model across families takes; ``samples_of`` (if
     given) the populations' samples, for the intervals over individuals."""
-    from monoculture.metrics import jackknife_interval, paired_difference
+    from monoculture.metrics import jackknife_interval, normal_interval, paired_difference
     from monoculture.tasks import task_type
 
     def leave_outs(spec: str, label: str, name: str) -> list[ItemMeasures]:
@@ -99,8 +99,7 @@ def compare_families(study: Study, models: Mapping[str, Mapping[str, Cell]], hum
             variances = [v.get(item, {}).get(measure) for v in known for item in items]
             if any(v is None for v in variances):
                 return None
-            half = 1.959964 * sum(variances) ** 0.5 / len(items)  # independent items: the mean's variance
-            return mean - half, mean + half
+            return normal_interval(mean, sum(variances) / len(items) ** 2)  # independent items: the mean's variance
         base_means = _leave_out_means(base_outs, items, measure)
         later_means = _leave_out_means(later_outs, items, measure)
         return jackknife_interval(mean, base_means, later_means) if base_means and later_means else None

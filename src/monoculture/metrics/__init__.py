@@ -64,7 +64,13 @@ from monoculture.metrics._null import (
     permutation_p_value,
     shuffled_columns,
 )
-from monoculture.metrics._paired import jackknife_interval, jackknife_variance, paired_difference, share_of_people
+from monoculture.metrics._paired import (
+    jackknife_interval,
+    jackknife_variance,
+    normal_interval,
+    paired_difference,
+    share_of_people,
+)
 from monoculture.metrics._richness import chao1_from_frequencies, chao1_richness
 from monoculture.metrics._colour_space import delta_e_76, delta_e_2000, hex_to_srgb, srgb_to_hex, srgb_to_lab
 
@@ -95,6 +101,7 @@ __all__ = [
     "chao1_richness",
     "jackknife_interval",
     "jackknife_variance",
+    "normal_interval",
     "paired_difference",
     "share_of_people",
     "compare_modes",

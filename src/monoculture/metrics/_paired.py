@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["jackknife_interval", "jackknife_variance", "paired_difference", "share_of_people"]
+__all__ = ["jackknife_interval", "jackknife_variance", "normal_interval", "paired_difference", "share_of_people"]
 
 EXACT_UP_TO = 16
 RANDOM_FLIPS = 10_000
@@ -97,6 +97,12 @@ def jackknife_variance(leave_out: Sequence[float]) -> float | None:
     return float((groups - 1) / groups * np.sum((values - values.mean()) ** 2))
 
 
+def normal_interval(estimate: float, variance: float, *, level: float = 0.95) -> tuple[float, float]:
+    """estimate ± z·sqrt(variance), z the normal quantile of the level (1.96 for 95%)."""
+    half = statistics.NormalDist().inv_cdf(0.5 + level / 2) * variance ** 0.5
+    return float(estimate - half), float(estimate + half)
+
+
 def jackknife_interval(estimate: float, *leave_outs: Sequence[float], level: float = 0.95
                        ) -> tuple[float, float] | None:
     """A normal interval around ``estimate`` with the grouped jackknife's variance (see the module); with several
@@ -104,5 +110,4 @@ def jackknife_interval(estimate: float, *leave_outs: Sequence[float], level: flo
     variances = [jackknife_variance(values) for values in leave_outs]
     if not variances or any(v is None for v in variances):
         return None
-    half = statistics.NormalDist().inv_cdf(0.5 + level / 2) * sum(variances) ** 0.5
-    return float(estimate - half), float(estimate + half)
+    return normal_interval(estimate, sum(variances), level=level)
