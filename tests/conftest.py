@@ -49,3 +49,19 @@ def count_samples(store: Path) -> int:
             return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory: pytest.TempPathFactory):
+    """vLLM serving SmolLM2-135M-Instruct on loopback (``tests/vllm_server.py``), once per test session: it takes
+    26-75 s to start. Installed by ``scripts/setup.sh dev``; a missing install fails the tests that need it."""
+    from vllm_server import VllmServer
+
+    server = VllmServer(tmp_path_factory.mktemp("vllm") / "server.log")
+    try:
+        server.start()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    print(f"\nvLLM started in {server.started_in_s:.0f} s")
+    yield server
+    server.stop()

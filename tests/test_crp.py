@@ -142,6 +142,28 @@ def test_tempered_gibbs_sweeps_sample_the_powered_posterior() -> None:
     _assert_matches(_frequencies(draws[100:]), _tempered(_exact_posterior(SMALL), 0.5))
 
 
+def test_each_replica_samples_its_own_population_at_its_own_power() -> None:
+    # One Gibbs pass re-seats replicas of several populations at several powers (run_crp_many, tempering). Two
+    # populations (SMALL and its people reversed) x powers 1 and 0.5: each replica must match the exact posterior
+    # of its own population at its own power. Measured: total-variation distance 0.016-0.033 over seeds; a
+    # replica handed another replica's population or power gives 0.25-0.57.
+    from monoculture.metrics._crp import _Sampler
+
+    x = np.stack([SMALL, SMALL[::-1]])
+    population, power = [0, 1, 0, 1], [1.0, 1.0, 0.5, 0.5]
+    sampler = _Sampler(x, 4, ALPHA, 1.0, beta=np.array(power), population=np.array(population))
+    for replica in range(4):
+        sampler.place(replica, np.arange(5) if replica % 2 else np.zeros(5, dtype=np.int64))
+    rng = np.random.default_rng(7)
+    draws = np.empty((6_000, 4, 5), dtype=np.int64)
+    for sweep in range(draws.shape[0]):
+        sampler.gibbs_sweep(rng.random((5, 4)))
+        draws[sweep] = [sampler.labels(replica) for replica in range(4)]
+    for replica in range(4):
+        exact = _tempered(_exact_posterior(x[population[replica]]), power[replica])
+        _assert_matches(_frequencies(draws[100:, replica]), exact, tv_limit=0.06, cell_limit=0.025)
+
+
 def test_exact_log_posterior_matches_sampler_trace() -> None:
     x = np.array([[1, 1, 0, 0], [1, 1, 0, 1], [1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 1, 1]])
     exact = _exact_posterior(x)

@@ -47,7 +47,7 @@ def test_twenty_thousand_people_cluster_within_an_address_space_limit() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["capped"], "the address-space limit did not stop a people x people allocation"
-    assert report["peak"] < 1.0 * 1024**3, report  # measured about 0.2 GB
+    assert report["peak"] < 1.0 * 1024**3, report  # measured 0.32 GB, 0.15 GB of it numba and the compiled sampler
     # Four prototypes with 12% noise, 3 sweeps: the chains hold a few concepts (the k-modes start's ⌈√N⌉ = 142
     # centres still merging), not thousands.
     assert all(1 <= tables <= 142 for tables in report["tables"]), report

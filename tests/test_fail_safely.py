@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -236,7 +237,11 @@ def test_half_written_outputs_of_a_killed_run_are_cleaned_up_but_a_live_writers_
 
 def test_a_second_study_into_a_folder_in_use_is_refused_and_the_first_completes(tmp_path, data_root):
     out = tmp_path / "out"
-    with HostileServer(delay_s=0.05) as server:
+    refused_yet = threading.Event()
+    # The first run's requests after its fourth sample wait until the second run has been turned away, so the first
+    # is still running however slowly the second starts (it had finished once, on a loaded machine).
+    with HostileServer(delay_s=0.05, hold_until=lambda: refused_yet.is_set()
+                       or count_samples(out / "samples.sqlite") < 4) as server:
         first = tmp_path / "first.toml"
         first.write_text(_colour_toml(server.url, individuals=6, name="first"))
         second = tmp_path / "second.toml"
@@ -244,6 +249,7 @@ def test_a_second_study_into_a_folder_in_use_is_refused_and_the_first_completes(
         process = _start(first, out)
         _wait_for_samples(process, out / "samples.sqlite", 4)
         refused = run_cli("run", str(second), "--out", str(out))
+        refused_yet.set()
         # Before: both ran, and one summary described whichever run started last.
         _one_line(refused, 7, "in use by a run of another study ('first'", "choose another --out")
         stdout, stderr = process.communicate(timeout=120)

@@ -2,23 +2,23 @@
 
 The server runs in a subprocess (``tests/openai_server.py``) serving SmolLM2-135M-Instruct with an API key, so
 that a test can kill it mid-run and start it again on the same port. A small proxy in this process stands in
-front of it where a test needs a slow or refusing server, or one that is not llama.cpp.
+front of it (``tests/loopback_proxy.py``) where a test needs a slow or refusing server, or one that is not llama.cpp.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import os
+import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from conftest import count_samples
+from loopback_proxy import Proxy
 from openai_server import TEST_KEY as KEY
 from openai_server import LlamaServer, free_port
 
@@ -34,91 +34,6 @@ from monoculture.study import parse_study
 from conftest import run_cli
 
 PURE = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=12)
-
-
-class Proxy:
-    """A loopback HTTP proxy that can refuse the first completions, delay replies, or pretend to be another server.
-
-    ``refusals``: (status, Retry-After) answered to the first POSTs instead of forwarding them; ``delays``:
-    seconds to wait before forwarding each POST in turn (then ``delay_s`` for the rest); ``fake``: GET paths
-    answered with a fixed (status, JSON) instead of forwarding. Every POST body it saw is kept in ``bodies``.
-    """
-
-    def __init__(self, upstream_port: int, *, refusals=(), delays=(), delay_s: float = 0.0, fake=None) -> None:
-        self.upstream_port = upstream_port
-        self.refusals, self.delays, self.delay_s = list(refusals), list(delays), delay_s
-        self.fake = fake or {}
-        self.bodies: list[dict] = []
-        self.refused = 0
-        self.forwarded = 0
-        self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def do_GET(self) -> None:
-                proxy._handle(self, b"")
-
-            def do_POST(self) -> None:
-                proxy._handle(self, self.rfile.read(int(self.headers.get("Content-Length", 0))))
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> Proxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _reply(self, handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict) -> None:
-        try:
-            handler.send_response(status)
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-        except OSError:  # the client gave up waiting (a read timeout): nothing to deliver
-            pass
-
-    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
-        if handler.command == "GET" and handler.path in self.fake:
-            status, payload = self.fake[handler.path]
-            return self._reply(handler, status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-        delay = 0.0
-        if handler.command == "POST":
-            with self._lock:
-                self.bodies.append(json.loads(body))
-                if self.refusals:
-                    status, retry_after = self.refusals.pop(0)
-                    self.refused += 1
-                    error = json.dumps({"error": {"message": f"test refusal {status}"}}).encode()
-                    headers = {"Content-Type": "application/json"}
-                    if retry_after is not None:
-                        headers["Retry-After"] = str(retry_after)
-                    return self._reply(handler, status, error, headers)
-                delay = self.delays.pop(0) if self.delays else self.delay_s
-        time.sleep(delay)
-        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
-        headers = {name: value for name, value in handler.headers.items() if name.lower() != "host"}
-        upstream.request(handler.command, handler.path, body=body or None, headers=headers)
-        response = upstream.getresponse()
-        content = response.read()
-        if handler.command == "POST":
-            with self._lock:
-                self.forwarded += 1
-        self._reply(handler, response.status, content,
-                    {"Content-Type": response.getheader("Content-Type", "application/json")})
 
 
 @pytest.fixture
@@ -218,10 +133,11 @@ def test_colour_study_runs_end_to_end(llama_server, api_key, tmp_path, data_root
     assert all(s.valid and s.mode == "constrained" and s.raw_output.strip().startswith("#") for s in samples)
     assert info["backend"] == "openai" and info["runtime"].startswith("llama.cpp server")
     assert "defaults from /props" in info["runtime"] and info["max_concurrency"] == 4  # the server's slots
-    # llama.cpp's defaults, read from /props and resolved into every sample.
+    # llama.cpp's defaults, read from /props and recorded; "default" is the same on every backend: the model's own
+    # distribution (before, these samples were drawn at llama.cpp's 0.8 with top-k 40 and a vLLM's at 1.0 untruncated).
     assert info["default_decoding"] == {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
     assert {json.dumps(s.decoding, sort_keys=True) for s in samples} == {json.dumps(
-        {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "max_tokens": 64,
+        {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0, "max_tokens": 64,
          "order": "temperature_first"}, sort_keys=True)}
     assert all(s.latency_s > 0 and s.started_at > 0 for s in samples)
 
@@ -357,7 +273,9 @@ def test_servers_that_are_not_llama_cpp(llama_server, api_key):
             assert backend.info.runtime.startswith(f"vLLM {version}") and backend.info.max_concurrency == 8
             request = _chat(1, Decoding(1.0, 0, 1.0, 0.0, 2), grammar='root ::= "a"')
             _generate(backend, request)  # llama.cpp ignores both fields; what was sent is checked
-        sent = proxy.bodies[0]
+        # Before its first sample a vLLM is asked which log-probabilities it reports (one token of "The").
+        asked, sent = proxy.bodies
+        assert asked["prompt"] == "The" and asked["top_k"] == 1 and asked["logprobs"] == 2
         assert "grammar" not in sent and sent["top_k"] == -1
         assert sent[field] == ('root ::= "a"' if field == "guided_grammar" else {"grammar": 'root ::= "a"'})
         # vLLM applies temperature before truncation and cannot be told otherwise.
@@ -399,6 +317,19 @@ def test_exact_mode_matches_the_embedded_backend(llama_server, api_key):
         assert all(abs(http_answer[c] - local_answer[c]) < 0.03 for c in choices), (http_answer, local_answer)
 
 
+def _run_until_four_samples(study_file: Path, out: Path, *, server_wait_s: float) -> subprocess.Popen:
+    """``monoculture run`` in a process of its own, once it has stored four samples."""
+    run = subprocess.Popen([sys.executable, "-m", "monoculture", "run", str(study_file), "--out", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "MONOCULTURE_SERVER_WAIT": str(server_wait_s)})
+    deadline = time.monotonic() + 120
+    while count_samples(out / "samples.sqlite") < 4:
+        assert run.poll() is None, run.stderr.read()
+        assert time.monotonic() < deadline, "no samples arrived"
+        time.sleep(0.02)
+    return run
+
+
 @pytest.mark.model
 def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path, data_root):
     dying = LlamaServer(KEY).start()
@@ -407,20 +338,19 @@ def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path,
         study_file.write_text(_study_toml(dying.url, individuals=6))
         planned = 6 * 2 * 2
         out = tmp_path / "out"
-        run = subprocess.Popen([sys.executable, "-m", "monoculture", "run", str(study_file), "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-        deadline = time.monotonic() + 120
-        while count_samples(out / "samples.sqlite") < 4:
-            assert run.poll() is None, run.stderr.read()
-            assert time.monotonic() < deadline, "no samples arrived"
-            time.sleep(0.02)
+        # A server that stays gone is waited for MONOCULTURE_SERVER_WAIT seconds (default 180), here 2.
+        run = _run_until_four_samples(study_file, out, server_wait_s=2)
         dying.kill()
+        killed = time.monotonic()
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 6, stderr
+        assert 2 <= time.monotonic() - killed < 60
         # One line, and nothing after it (every failed request's error is retrieved, none is logged).
         [error] = stderr.splitlines()
         assert error.startswith("monoculture: error:"), stderr
-        assert "failed 5 times in a row" in error and "run again to continue" in error
+        assert re.search(r"could not be reached for \d+ s \((ConnectError|ReadError|RemoteProtocolError) on ", error)
+        assert "what was collected is stored: start the server and run again to continue" in error
+        assert error.endswith("(MONOCULTURE_SERVER_WAIT sets how long a run waits for it)")
         with Store(out / "samples.sqlite") as store:
             before = {s.key: s for s in store.samples()}
         assert 4 <= len(before) < planned and all(s.valid for s in before.values())
@@ -434,3 +364,43 @@ def test_a_server_that_dies_mid_run_fails_cleanly_and_resumes(api_key, tmp_path,
         assert all(s == before[s.key] for s in after if s.key in before)  # what was collected is untouched
     finally:
         dying.kill()
+
+
+@pytest.mark.model
+def test_a_server_that_comes_back_within_the_wait_is_waited_for(api_key, tmp_path, data_root):
+    """A restarted server (vLLM takes 26-126 s to listen again) costs the run a pause, not a failure."""
+    server = LlamaServer(KEY).start()
+    try:
+        study_file = tmp_path / "study.toml"
+        study_file.write_text(_study_toml(server.url, individuals=6))
+        out = tmp_path / "out"
+        run = _run_until_four_samples(study_file, out, server_wait_s=60)
+        server.kill()
+        gone = count_samples(out / "samples.sqlite")
+        time.sleep(8)  # longer than the attempts-only rule waited (0.5 + 1 + 2 + 4 s)
+        assert run.poll() is None, run.stderr.read()
+        assert count_samples(out / "samples.sqlite") == gone  # nothing was drawn while it was gone
+        server.start()  # the same port again
+        _, stderr = run.communicate(timeout=180)
+        assert run.returncode == 0, stderr
+        with Store(out / "samples.sqlite") as store:
+            samples = list(store.samples())
+        assert len(samples) == len({s.key for s in samples}) == 6 * 2 * 2 and all(s.valid for s in samples)
+    finally:
+        server.kill()
+
+
+def test_the_server_wait_is_checked(monkeypatch):
+    from monoculture.backends import Model
+    from monoculture.backends._fake import FakeBackend
+    from monoculture.errors import MonocultureError
+
+    backend = FakeBackend("fake:uniform", "uniform", None)
+    monkeypatch.setenv("MONOCULTURE_SERVER_WAIT", "0")
+    assert Model(backend).server_wait_s == 0.0
+    monkeypatch.delenv("MONOCULTURE_SERVER_WAIT")
+    assert Model(backend).server_wait_s == 180.0
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv("MONOCULTURE_SERVER_WAIT", bad)
+        with pytest.raises(MonocultureError, match="MONOCULTURE_SERVER_WAIT must be a number of seconds"):
+            Model(backend)

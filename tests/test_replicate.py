@@ -121,7 +121,8 @@ def test_the_replication_carries_both_recipes_and_a_verdict(replicated):
     replication = json.loads((out / "replication.json").read_text())
     (family,) = replication["families"]
     assert family["family"] == "tulu" and family["method"] == "DPO"
-    assert [v["recipe"] for v in family["recipes"]] == ["paper", "monoculture", "monoculture_unbiased"]
+    assert [v["recipe"] for v in family["recipes"]] == ["paper", "monoculture", "monoculture_unbiased",
+                                                        "monoculture_fixed_n"]
     assert family["sentence"].startswith("tulu-dpo (DPO on tulu): the paper's conclusion ")
     cell = next(c for c in replication["cells"] if c["model"] == "tulu-dpo" and c["prompt"] == "none"
                 and c["temperature"] == "default" and c["category"] == "politicians")
@@ -130,9 +131,40 @@ def test_the_replication_carries_both_recipes_and_a_verdict(replicated):
     assert "tulu-prompt=none-temp=default-forCRP.csv" in replication["files_missing"]
     summary = json.loads((out / "summary.json").read_text())
     assert {f["family"] for f in summary["families"]} == {"tulu"}
+    assert replication["comparison_sentences"] == [s for f in summary["families"] for s in f["sentences"]]
+    assert replication["comparison_sentences"][0].startswith("tulu aligned ")
     page = (out / "replication.html").read_text()
     assert "<h1>The paper's concept result, replicated</h1>" in page and "<svg" in page
+    assert "Each family per condition" in page
     assert "replication.html" in done.stdout
+
+
+def test_at_a_fixed_n_every_concept_is_judged_on_its_first_n_complete_subjects():
+    import numpy as np
+
+    from monoculture.replicate import PublishedFile, ReadFile
+    from monoculture.replicate._fixed_n import cell_means, fixed_n_recipe
+    from monoculture.tasks.concepts import CRPInput
+
+    def concept(name: str, rows: np.ndarray) -> CRPInput:
+        return CRPInput(name, tuple(str(i) for i in range(len(rows))), tuple(f"q{k}" for k in range(36)),
+                        rows.astype(np.int8), n_incomplete=0)
+
+    rng = np.random.default_rng(3)
+    answer = rng.integers(0, 2, 36)
+    # Two camps that disagree on all 36 pairs, alternating, with 10 more people after the first 25; one camp; and a
+    # concept with 24 complete subjects (too few).
+    camps = np.array([answer if i % 2 == 0 else 1 - answer for i in range(35)])
+    camps[25:] = answer  # beyond the first 25: would make it 23/12 if they were counted
+    read = ReadFile(PublishedFile("tulu", "none", "default", None), "0" * 64, {
+        "a robin": concept("a robin", camps), "a penguin": concept("a penguin", np.tile(answer, (30, 1))),
+        "a finch": concept("a finch", np.tile(answer, (24, 1)))})
+    values = fixed_n_recipe([read], n=25, seed=0, workers=1)
+    # 13 and 12 of 25: 1 − (13² + 12²)/25² = 0.4992, times 25/24 (the unbiased form) = 0.52; one camp: 0.
+    assert values[("tulu", "none@default", "robin")] == pytest.approx(0.52, abs=0.005)
+    assert values[("tulu", "none@default", "penguin")] == pytest.approx(0.0, abs=0.005)
+    assert ("tulu", "none@default", "finch") not in values
+    assert cell_means(values)[("tulu", "none@default", "animals")] == (pytest.approx(0.26, abs=0.005), 2)
 
 
 def test_bad_requests_are_one_line(tmp_path, data_root):

@@ -57,6 +57,9 @@ class ModelEntry(_Strict):
     kind: Literal["base", "chat"] | None = None  # None: the backend knows (embedded) or guesses from the name
     context_placement: Literal["user", "system"] = "user"  # chat models: context in the user message or system
     parallel: int | None = Field(default=None, ge=1, le=64)
+    # embedded:/gguf: models: llama.cpp's CPU threads; unset, every core on up to 3, one left free from 4
+    # (docs/methods.md, section 6.1)
+    threads: int | None = Field(default=None, ge=1, le=512)
     # openai: servers: the environment variable holding the API key (default OPENAI_API_KEY), never the key itself
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # openai: models on several servers (README, "Many servers for one model"): each request goes to the least busy;
@@ -106,6 +109,15 @@ class ModelEntry(_Strict):
 
         split_spec(spec)  # raises ModelSpecError with the fix
         return spec
+
+    @model_validator(mode="after")
+    def _threads_of_an_embedded_model(self) -> ModelEntry:
+        # An aligned twin runs on its base model: the base's backend decides.
+        base = self.spec.removeprefix("aligned:").partition(" [")[0]
+        if self.threads is not None and not base.startswith(("embedded:", "gguf:")):
+            raise ValueError(f"threads applies only to models run in-process by llama.cpp (embedded: and gguf:), not "
+                             f"{quoted(self.spec)}: remove threads (a server sets its own)")
+        return self
 
     @model_validator(mode="after")
     def _endpoints_of_a_server_model(self) -> ModelEntry:
@@ -163,7 +175,8 @@ class ConditionEntry(_Strict):
 
 
 class DecodingOverrides(_Strict):
-    """Decoding parameters that replace the model's defaults in every condition (temperature comes from the condition)."""
+    """Decoding parameters for every condition that does not set its own (temperature comes from the condition);
+    unset ones are "default": no truncation (``DEFAULT_DECODING``)."""
 
     # 0 turns top-k off; no vocabulary has a million tokens, and larger values only slow llama.cpp down
     # (top_k = 2**40 took 13-42 s a sample instead of 0.4-1.1 s).

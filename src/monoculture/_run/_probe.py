@@ -16,18 +16,27 @@ A model on several endpoints (``endpoints`` in the study file) is probed at each
 honours the seed or not on its own, and its prompt cache is its own. Each check is then reported per endpoint (its
 URL in the name), with one more: at temperature 0 every endpoint gives the same text, or they do not serve the same
 model. An endpoint that cannot be reached is a failed check: samples it draws once it is back were not probed.
+
+Before that, :func:`probe_modes` tries every elicitation mode the model will be asked in, so that a mode it cannot
+serve is refused in one line before its first sample (not after the samples of another mode, followed by a
+shortfall alarm that a re-run cannot clear): exact mode computes the first planned prompt's distribution (which
+that prompt's samples then reuse), and constrained mode on a server sends one request whose grammar allows only a
+text no model writes unasked (vLLM, whose grammar field is chosen by the version it reports). A server that ignores
+the grammar field it is sent (a field its version does not know, a version string that misleads) answers something
+else, and is refused rather than trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from dataclasses import replace
 
 from monoculture.backends import Decoding, Generation, GenerationRequest, Model
 from monoculture.backends.endpoints import PooledBackend
-from monoculture.errors import BackendError
+from monoculture.errors import BackendError, ModelSpecError
 
 PROBE_TEMPERATURE = 1.5
 PROBE_TOKENS = 16
@@ -39,6 +48,42 @@ PROBE_REQUESTS = 1 + len(GREEDY_SEEDS) + len(PROBE_SEEDS) + 1
 # with probability p; below this the repetition is not the model's doing.
 _CHANCE_LIMIT = 1e-3
 _EVIDENCE_CHARS = 120
+# The only text the grammar check allows: no model writes it unasked, so a server that ignores the grammar answers
+# something else.
+GRAMMAR_CHECK_TEXT = "zqx 7 vug"
+_GRAMMAR_CHECK_TOKENS = 16
+
+
+def _grammar_field_chosen_by_version(model: Model) -> bool:
+    """Whether the model's server is sent its grammars in a field chosen by the version it reports (vLLM's changed
+    from ``guided_grammar`` to ``structured_outputs``): those are checked. llama.cpp has read ``grammar`` since
+    its grammars exist, and other servers are sent none."""
+    backend = model.backend
+    members = backend.replicas().values() if isinstance(backend, PooledBackend) else (backend,)
+    return any(getattr(member, "grammar_field_by_version", False) for member in members)
+
+
+async def probe_modes(model: Model, requests: dict[str, tuple[GenerationRequest, tuple[str, ...] | None]]) -> None:
+    """Try each mode once before the first sample (see the module's text); a mode that cannot be served raises.
+
+    ``requests`` maps a mode to its first planned request and, in exact mode, that prompt's answer set.
+    """
+    if "exact" in requests:
+        request, choices = requests["exact"]
+        assert choices is not None
+        await model.distribution(request, choices)  # identical requests share it: the samples reuse it
+    if "constrained" in requests and _grammar_field_chosen_by_version(model):
+        request, _ = requests["constrained"]
+        check = replace(request, grammar=f"root ::= {json.dumps(GRAMMAR_CHECK_TEXT)}\n", seed=GREEDY_SEEDS[0],
+                        decoding=Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0,
+                                          max_tokens=_GRAMMAR_CHECK_TOKENS))
+        answer = (await model.generate(check)).text
+        if answer.strip() != GRAMMAR_CHECK_TEXT:
+            shown = " ".join("".join(c if c.isprintable() else " " for c in answer).split())[:60]
+            raise ModelSpecError(f"{model.info.spec} ignores grammars: asked with a grammar that allows only "
+                                 f"{GRAMMAR_CHECK_TEXT!r}, it answered {shown!r}, so its constrained samples would "
+                                 "be unconstrained; use mode = \"free\", or a server that honours grammars "
+                                 "(llama.cpp, or vLLM 0.10.2 or later)")
 
 
 def _evidence(generation: Generation) -> str:
@@ -105,7 +150,10 @@ async def _probe_endpoints(model: Model, backend: PooledBackend, request: Genera
     """Every endpoint probed on its own, all at once; their checks side by side, and whether they agree."""
     members = backend.replicas()
     outcomes = await asyncio.gather(
-        *(_probe(Model(member, retries=model.retries, backoff_s=model.backoff_s), request)
+        # An endpoint that is gone fails its probe after the wrapper's retries would (7.5 s), not after the whole
+        # wait for a server to come back: the others go on without it.
+        *(_probe(Model(member, retries=model.retries, backoff_s=model.backoff_s,
+                       server_wait_s=min(model.server_wait_s, model.backoff_s * (2 ** model.retries - 1))), request)
           for member in members.values()), return_exceptions=True)
     probed: dict[str, tuple[dict, str]] = {}
     failures: dict[str, BackendError] = {}

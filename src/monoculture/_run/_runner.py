@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from monoculture.analysis import Summary
 
 from monoculture._run._plan import PlannedSample, plan, plan_record, population_sizes
-from monoculture._run._probe import probe_sampling
+from monoculture._run._probe import probe_modes, probe_sampling
 from monoculture.backends import (
+    DEFAULT_DECODING,
     Asked,
     Backend,
     Decoding,
@@ -28,6 +29,7 @@ from monoculture.backends import (
     check_deterministic,
     draw_answer,
     load_backend,
+    split_spec,
 )
 from monoculture.errors import DataError, Interrupted, ModelSpecError, MonocultureError, StoreError, StudyFileError
 from monoculture.files import remove_stale_parts
@@ -74,10 +76,11 @@ class RunResult:
     summary: Summary
 
 
-def resolve_decoding(info: ModelInfo, condition: Condition, study: Study, max_tokens: int) -> Decoding:
+def resolve_decoding(condition: Condition, study: Study, max_tokens: int) -> Decoding:
     """Concrete decoding parameters: the condition's own (temperature, and truncation where it sets it), else the
-    study's overrides, else the model's defaults."""
-    defaults = info.default_decoding
+    study's overrides, else what "default" means on every backend (``DEFAULT_DECODING``: temperature 1, nothing
+    truncated)."""
+    defaults = DEFAULT_DECODING
     overrides = study.decoding
 
     def first(*values: float | int | None) -> float | int:
@@ -201,7 +204,7 @@ class _Sampler:
     def request(self, sample: PlannedSample) -> tuple[GenerationRequest, str]:
         """The request that draws a sample, and its prompt as sent (stored with the sample)."""
         info = self.model.info
-        decoding = resolve_decoding(info, sample.individual.condition, self.study, sample.task.max_tokens)
+        decoding = resolve_decoding(sample.individual.condition, self.study, sample.task.max_tokens)
         rendered = render(info.kind, sample.individual.context, sample.prompt.text,
                           context_placement=self.entry.context_placement)
         mode = sample.key.mode
@@ -253,10 +256,12 @@ class _Sampler:
 
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
-                     observer: RunObserver | None, memo: dict | None = None) -> int:
+                     observer: RunObserver | None, memo: dict | None = None, *, check_only: bool = False) -> int:
+    """Load a model, check every mode it will be asked in (``check_only``: only that), probe it and sample it."""
     deterministic = study.is_deterministic(entry)
     backend = load_backend(entry.spec, ModelOptions(
-        kind=entry.kind, parallel=entry.parallel, api_key_env=entry.api_key_env, deterministic=deterministic,
+        kind=entry.kind, parallel=entry.parallel, threads=entry.threads, api_key_env=entry.api_key_env,
+        deterministic=deterministic,
         seed=study.seed, memo=memo, endpoints=tuple(entry.endpoints) if entry.endpoints else None))
     model = Model(backend, memo=memo)
     try:
@@ -268,9 +273,14 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         # deterministic is recorded with its plan instead (plan_record).
         info = {name: value for name, value in asdict(model.info).items() if name != "deterministic"}
         version = store.put_model_version(entry.spec, info, run_id)
+        sampler = _Sampler(study, entry, model, store, run_id, version, observer)
+        first = {sample.key.mode: sample for sample in reversed(todo)}
+        await probe_modes(model, {mode: (sampler.request(sample)[0], sample.task.answer_set(sample.prompt))
+                                  for mode, sample in first.items()})
+        if check_only:
+            return 0
         if observer:
             observer.model_started(model.info, len(todo))
-        sampler = _Sampler(study, entry, model, store, run_id, version, observer)
         probe = await probe_sampling(model, sampler.request(todo[0])[0])
         store.put_probe(run_id, entry.spec, probe)
         if observer and _expected_seconds({entry.spec: todo}) is None:  # no measured rate: the probe's timing
@@ -394,6 +404,12 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         from monoculture.report import write_outputs  # lazy: jinja2 and matplotlib load only when writing
 
         try:
+            # Servers load in a few requests, so every model after the first that is served is checked in every mode
+            # before any model samples: a mode one cannot serve is refused before the study's first sample.
+            sampled = [entry for entry in study.models if todo[entry.spec]]
+            for entry in sampled[1:]:
+                if split_spec(entry.spec)[0] == "openai":
+                    asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, None, memo, check_only=True))
             for entry in study.models:
                 if todo[entry.spec]:
                     drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer, memo))

@@ -93,7 +93,8 @@ def repeats_check(samples: Iterable[SampleRecord]) -> Repeats:
         repeated += [Repeat(output=text[:_EXAMPLE_CHARS], count=n, draws=len(group),
                             model_probability=probability[text]) for text, n in counts.items() if n > 1]
     if not checked_groups:
-        reason = ("the backend reports no probabilities" if unchecked else
+        reason = ("the backend reports no probabilities of what it sampled (a vLLM server does when started with "
+                  "--logprobs-mode processed_logprobs)" if unchecked else
                   "temperature 0: every draw of a request is the same by design" if greedy else
                   "exact mode: monoculture draws the answers from the stored distribution itself" if exact else
                   "no two draws share a request")

@@ -3,6 +3,7 @@
 from monoculture.backends._base import (
     Asked,
     Backend,
+    DEFAULT_DECODING,
     DEFAULT_ORDER,
     Decoding,
     Generation,
@@ -23,6 +24,7 @@ from monoculture.backends._registry import (
 )
 
 __all__ = [
+    "DEFAULT_DECODING",
     "DEFAULT_ORDER",
     "AnswerDistribution",
     "Asked",

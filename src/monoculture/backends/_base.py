@@ -27,6 +27,14 @@ SamplerOrder = Literal["temperature_first", "truncation_first"]
 DEFAULT_ORDER: SamplerOrder = "temperature_first"
 
 
+# What "default" means, on every backend: the model's own distribution, temperature 1 and nothing truncated. Runtimes
+# disagree on their own defaults (llama.cpp 0.8 with top-k 40, top-p 0.95, min-p 0.05; a checkpoint's generation
+# config; vLLM's cannot be read), and truncation decides how many answers a population can give, so one study gave
+# other validity and diversity on another backend (docs/methods.md, section 6). The provider's own defaults are
+# recorded beside it (ModelInfo.default_decoding), not used.
+DEFAULT_DECODING: dict[str, float | int] = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
+
+
 @dataclass(frozen=True)
 class Decoding:
     """Fully resolved decoding parameters; every one is sent explicitly with every request."""
@@ -98,7 +106,7 @@ class ModelInfo:
     size_bytes: int | None = None
     licence: str | None = None
     runtime: str | None = None
-    # The provider's own defaults, which "temperature = default" resolves to.
+    # The provider's own defaults, recorded for reference: "default" means DEFAULT_DECODING on every backend.
     default_decoding: dict[str, float | int] = field(default_factory=dict)
     max_concurrency: int = 1
     # Deterministic mode: every request is decoded alone with nothing cached reused, so the same request gives
@@ -132,6 +140,28 @@ class Backend(ABC):
 
     async def aclose(self) -> None:
         """Release the model (weights, connections)."""
+
+
+def seconds_setting(name: str, default: float, *, zero_allowed: bool) -> float:
+    """A duration from the environment variable ``name`` (``default`` if unset); anything else than a finite number
+    of seconds (above 0, or 0 too where ``zero_allowed``) is a one-line error."""
+    import math
+    import os
+
+    from monoculture.errors import MonocultureError
+
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and (seconds >= 0 if zero_allowed else seconds > 0)):
+        bound = "0 or more" if zero_allowed else "above 0"
+        shown = " ".join(value.split())[:40]
+        raise MonocultureError(f"{name} must be a number of seconds ({bound}), got {shown!r}")
+    return seconds
 
 
 class TransientBackendError(Exception):

@@ -26,7 +26,7 @@ import heapq
 import itertools
 import json
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -264,6 +264,114 @@ def llama_next_tokens(complete: Complete, prompt_text: str, body: dict,
     return next_tokens
 
 
+# -- vLLM servers ------------------------------------------------------------------------------------------
+
+# Log-probabilities vLLM lists per token unless started with a higher --max-logprobs (its default); more are asked
+# for only when a step's list comes back full with allowed mass missing, up to VLLM_MAX_LISTED.
+VLLM_DEFAULT_MAX_LOGPROBS = 20
+VLLM_MAX_LISTED = 256
+# Tokens one request may name in logprob_token_ids (vLLM's MAX_LOGPROB_TOKEN_IDS).
+VLLM_MAX_NAMED = 128
+# vLLM reports a token the grammar refuses (log-probability -inf) as -9999.
+VLLM_REFUSED = -9999.0
+# Allowed mass a full list may leave unlisted before more tokens are asked for (float32 sums reach 1 - 3e-6).
+VLLM_MISSING_MASS = 1e-4
+
+# token_texts(ids): each token's text as it reads after other text (the server's detokenizer).
+TokenTexts = Callable[[Sequence[int]], Awaitable[dict[int, str]]]
+
+
+def _vllm_listed(response: dict) -> dict[int, float]:
+    """The listed tokens of a one-token vLLM completion asked with ``return_tokens_as_token_ids``: id -> logprob."""
+    listed = response["choices"][0]["logprobs"]["top_logprobs"][0]
+    tokens: dict[int, float] = {}
+    for key, value in listed.items():
+        label, _, number = str(key).partition(":")
+        if label != "token_id" or not number.isdigit():
+            raise ValueError(f"a listed token without its id ({str(key)[:40]!r}): the server ignored "
+                             "return_tokens_as_token_ids")
+        tokens[int(number)] = float(value)
+    return tokens
+
+
+def _probability_mass(logprobs: Iterable[float]) -> float:
+    """The probability that log-probabilities of distinct tokens add up to; logits (vLLM's ``raw_logits`` and
+    ``processed_logits`` modes) are refused, since they cannot be told apart from log-probabilities otherwise."""
+    mass = 0.0
+    for logprob in logprobs:
+        if not logprob <= 1e-4:
+            raise ValueError(f"a log-probability above 0 ({logprob:.3g}): the server reports logits "
+                             "(start vLLM with --logprobs-mode processed_logprobs or raw_logprobs)")
+        mass += math.exp(logprob)
+    if mass > 1 + 1e-3:
+        raise ValueError(f"probabilities of distinct tokens that add up to {mass:.3g}: the server reports logits "
+                         "(start vLLM with --logprobs-mode processed_logprobs or raw_logprobs)")
+    return mass
+
+
+def vllm_next_tokens(complete: Complete, token_texts: TokenTexts, prompt_ids: Sequence[int],
+                     body: dict) -> NextTokens:
+    """``next_tokens`` for a vLLM server.
+
+    ``complete`` posts a ``/completions`` body and returns the reply; ``prompt_ids`` are the prompt's tokens as the
+    server's ``/tokenize`` gives them (for a chat model, its chat template applied); ``body`` carries the request's
+    other fields. The path goes to the server as token ids after the prompt's, so a step is conditioned on exactly
+    the tokens of its path. Each step is two one-token greedy requests:
+
+    1. under the grammar of the continuations (``structured_outputs``), listing the top log-probabilities
+       (``logprobs``, ``return_tokens_as_token_ids``). vLLM masks the tokens a grammar refuses before it computes
+       log-probabilities (in either ``--logprobs-mode``), so the list is the allowed tokens, renormalised over them,
+       then the refused ones at -9999. No more tokens can be allowed than the continuations have prefixes, and the
+       list asks for that many, from vLLM's default cap of 20; a full list whose allowed mass falls short of 1 is
+       asked again twice as long (up to :data:`VLLM_MAX_LISTED`, which needs the server's ``--max-logprobs``).
+    2. without a grammar, naming the allowed tokens (``logprob_token_ids``): the model's own log-probabilities of
+       them, before any mask, so that :func:`explore` tempers them and counts the mass the grammar refuses.
+
+    At temperature 0 neither request is tempered or truncated, so both modes of ``--logprobs-mode`` give the model's
+    own log-probabilities. Allowed tokens that still go unlisted count as outside mass, as with llama.cpp.
+    """
+    body = {key: value for key, value in body.items()
+            if key not in ("grammar", "messages", "prompt", "logprobs", "top_logprobs", "structured_outputs",
+                           "guided_grammar", "logprob_token_ids", "logit_bias")}
+    base = {**body, "max_tokens": 1, "temperature": 0.0, "return_tokens_as_token_ids": True}
+
+    async def next_tokens(path: tuple[Candidate, ...], continuations: tuple[str, ...]) -> list[Candidate]:
+        prompt = [*prompt_ids, *(candidate.token for candidate in path)]
+        grammar = {"grammar": answer_grammar(continuations)}
+        prefixes = len({rest[:end] for rest in continuations for end in range(1, len(rest) + 1)})
+        listed = min(prefixes, VLLM_DEFAULT_MAX_LOGPROBS)
+        while True:
+            try:
+                masked = _vllm_listed(await complete({**base, "prompt": prompt, "logprobs": listed,
+                                                      "structured_outputs": grammar}))
+            except BackendError as error:
+                if listed <= VLLM_DEFAULT_MAX_LOGPROBS:
+                    raise
+                raise BackendError(f"{error} (exact mode lists up to {VLLM_MAX_LISTED} tokens a step: start vLLM "
+                                   f"with --max-logprobs {VLLM_MAX_LISTED})") from None
+            allowed = {token: logprob for token, logprob in masked.items() if logprob > VLLM_REFUSED + 1}
+            mass = _probability_mass(allowed.values())
+            if len(allowed) < listed or mass >= 1 - VLLM_MISSING_MASS or listed >= VLLM_MAX_LISTED:
+                break
+            listed = min(2 * listed, VLLM_MAX_LISTED)
+        tokens = list(allowed)
+        own: dict[int, float] = {}
+        size = min(VLLM_MAX_NAMED, listed)  # the server took this many
+        for start in range(0, len(tokens), size):
+            named = tokens[start:start + size]
+            reply = _vllm_listed(await complete({**base, "prompt": prompt, "logprobs": len(named),
+                                                 "logprob_token_ids": named}))
+            own.update({token: reply[token] for token in named if token in reply})
+        if len(own) < len(tokens):
+            raise ValueError("the log-probabilities of named tokens did not come back: this vLLM ignores "
+                             "logprob_token_ids (vLLM 0.32 has it)")
+        _probability_mass(own.values())
+        texts = await token_texts(tokens)
+        return [Candidate(token, texts[token], own[token]) for token in tokens if own[token] > VLLM_REFUSED + 1]
+
+    return next_tokens
+
+
 def _allows(continuations: Sequence[str], candidate: Candidate) -> bool:
     return bool(candidate.text) and any(rest.startswith(candidate.text) for rest in continuations)
 
@@ -300,6 +408,22 @@ def sampled_logprob(response: dict) -> float | None:
         total = 0.0
         for step in steps:
             total += math.log(step["prob"]) if "prob" in step else float(step["logprob"])
+        return total
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def vllm_sampled_logprob(response: dict, *, chat: bool) -> float | None:
+    """The summed log-probability of a vLLM response's sampled tokens (None if it did not report them all)."""
+    try:
+        logprobs = response["choices"][0]["logprobs"]
+        values = [step["logprob"] for step in logprobs["content"]] if chat else logprobs["token_logprobs"]
+        total = 0.0
+        for value in values:
+            value = float(value)
+            if value <= VLLM_REFUSED + 1:  # a token the distribution it was drawn from refuses: not a probability
+                return None
+            total += value
         return total
     except (KeyError, IndexError, TypeError, ValueError):
         return None

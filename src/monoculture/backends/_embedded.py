@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import sys
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -96,8 +97,47 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
 }
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it, else every core)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def default_threads(cores: int | None = None) -> int:
+    """llama.cpp's CPU threads when a model does not say ``threads``: every core on up to 3, one left free from 4.
+
+    Every decoding step ends each layer's operations at a barrier where all threads wait for the slowest, so a
+    thread that has to share its core with another process holds up the others. From 4 cores on, leaving one free
+    costs at most a quarter of the speed on an idle machine and keeps the others clear of one busy process; on 2
+    cores it would halve the threads, and with the waiting threads sleeping (:func:`_import_runtime`) two threads
+    beside two busy processes were as fast as one or faster (docs/methods.md, section 6.1).
+    """
+    cores = available_cores() if cores is None else cores
+    return max(1, cores - 1 if cores >= 4 else cores)
+
+
+def _import_runtime():  # noqa: ANN201 - the xllamacpp module
+    """xllamacpp, imported with OpenMP's waiting threads sleeping rather than spinning (``OMP_WAIT_POLICY=PASSIVE``).
+
+    llama.cpp's CPU threads are OpenMP's (this build's ``poll`` setting does nothing). libgomp's default lets a
+    thread that waits at a barrier spin for about 3 ms first, and on a busy machine the spinning takes the core from
+    the very thread it waits for: a constrained colour run beside two CPU-bound processes went from 1.44 to 0.29
+    samples/s (Gemma 3 270M, 2 threads on 2 cores; SmolLM2 1.87 -> 0.41) and used 4-5x the CPU per sample
+    (``benchmarks/contention.py``). libgomp reads the setting once, when it is loaded, so it applies only if
+    nothing in the process loaded it before; a user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
+    """
+    if "xllamacpp" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import xllamacpp
+    except ImportError as error:  # pragma: no cover - a core dependency
+        raise ModelUnavailableError("the embedded runtime is missing: pip install xllamacpp") from error
+    return xllamacpp
+
+
 def _runtime_defaults() -> dict[str, float | int]:
-    import xllamacpp
+    xllamacpp = _import_runtime()
 
     sampling = xllamacpp.CommonParams().sampling
     # The binding hands back float32 values (0.949999988...): round to what llama.cpp documents.
@@ -113,6 +153,9 @@ class EmbeddedBackend(Backend):
     (several slots share one) and with the batch a reused prompt prefix was computed in: of 45 texts Gemma sampled,
     29-37 differed between two passes with 8 slots, 22 with one slot reusing prompts, none with one slot without
     (docs/methods.md, section 9.4).
+
+    ``threads``: llama.cpp's CPU threads, for decoding and for reading prompts (:func:`default_threads` if not
+    given); the number used is :attr:`threads`. More threads than free cores slow every step down.
     """
 
     def __init__(self, spec: str, path: Path, kind: ModelKind, *, licence: str | None = None,
@@ -121,18 +164,15 @@ class EmbeddedBackend(Backend):
             raise ModelSpecError(f"{spec}: deterministic mode decodes one request at a time, so parallel = {parallel} "
                                  "cannot apply: remove parallel, or set deterministic = false")
         parallel = parallel or (1 if deterministic else DEFAULT_PARALLEL)
-        try:
-            import xllamacpp
-        except ImportError as error:  # pragma: no cover - a core dependency
-            raise ModelUnavailableError("the embedded runtime is missing: pip install xllamacpp") from error
+        xllamacpp = _import_runtime()
         if not path.is_file():
             raise ModelUnavailableError(f"model file {path} does not exist: check the path in {spec!r}")
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_parallel = parallel
         params.n_ctx = parallel * CONTEXT_PER_SLOT
-        params.cpuparams.n_threads = threads or os.cpu_count() or 1
-        params.cpuparams_batch.n_threads = params.cpuparams.n_threads
+        self.threads = threads or default_threads()
+        params.cpuparams.n_threads = params.cpuparams_batch.n_threads = self.threads
         params.warmup = False
         # Sliding-window models (Gemma 3) can reuse a cached prompt prefix only with a full-size window cache:
         # without it a persona prompt is re-read whole for every word (measured here: 2.96 -> 5.82 samples/s).

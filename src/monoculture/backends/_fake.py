@@ -17,14 +17,19 @@ import math
 import random
 
 from monoculture import __version__
-from monoculture.backends._base import Backend, Generation, GenerationRequest, ModelInfo, ModelKind
+from monoculture.backends._base import (
+    DEFAULT_DECODING,
+    Backend,
+    Generation,
+    GenerationRequest,
+    ModelInfo,
+    ModelKind,
+)
 from monoculture.backends._distribution import AnswerDistribution
 from monoculture.errors import BackendError, ModelSpecError
 from monoculture.tasks import Task
 
 POPULATIONS = ("uniform", "constant", "human")
-# What "temperature = default" resolves to: pure sampling, nothing truncated.
-DEFAULT_DECODING = {"temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
 _GREEDY_SEED = 0
 
 

@@ -10,10 +10,16 @@ What differs between servers is found out once, when the backend is built, with 
   recorded as they are, grammars are sent as ``grammar`` (GBNF), ``top_k``/``min_p`` as extra fields, and
   exact mode asks for the top log-probabilities at every undecided step (``n_probs``, as the embedded backend
   does), with the chat template from ``/apply-template``.
-* **vLLM** answers ``GET /version``: grammars go as ``structured_outputs.grammar`` from 0.10.2 on (the
-  ``guided_grammar`` field it replaced, removed in 0.12, for older versions); ``top_k = 0`` ("no top-k") is sent
-  as vLLM's ``-1``. Its defaults may come from each model's generation config and cannot be read over HTTP,
-  so the convention below is recorded and marked as assumed.
+* **vLLM** answers ``GET /version`` (at its root; its API must then answer ``GET /models``, or the URL lacks its
+  ``/v1``): grammars go as ``structured_outputs.grammar`` from 0.10.2 on (the ``guided_grammar`` field it replaced,
+  removed in 0.12, for older versions), and the run checks once that they are honoured (``_run/_probe``);
+  ``top_k = 0`` ("no top-k") is sent as vLLM's ``-1``. Exact mode reads the prompt's tokens from ``/tokenize``, each
+  step's allowed tokens and their log-probabilities from one-token completions, and token texts from
+  ``/detokenize`` (``vllm_next_tokens``). A sampled text's probability is asked for (``logprobs``) where vLLM's
+  are those of the distribution it drew from: with ``--logprobs-mode processed_logprobs`` always, by default
+  (``raw_logprobs``) only at temperature 1 without truncation; one request at the first sample tells which.
+  Its defaults may come from each model's generation config and cannot be read over HTTP, so the convention
+  below is recorded and marked as assumed.
 * **any other server** that lists ``/models``: the same assumed convention; no grammar is sent, because an
   unknown server may ignore it silently and the constrained mode would then be a lie.
 * **the hosted OpenAI API** (recognised by its host, not probed): temperature and top_p default to 1 as its
@@ -26,7 +32,9 @@ A model served by several servers (the study file's ``endpoints``, :func:`openai
 server behind :class:`~monoculture.backends.endpoints.PooledBackend`; every server that answers when the model
 loads must be the same server (flavour, build, defaults), and the recorded runtime names every endpoint. A server
 that cannot be reached, or does not reply in time, raises :class:`~monoculture.backends.endpoints.EndpointDown`,
-so that the request goes to another server at once.
+so that the request goes to another server at once. A server that refused or dropped the connection (or answers 503
+while it loads) is :class:`~monoculture.backends._model.ServerDown` as well: with no other server to take the
+request, the wrapper waits for it to come back (``MONOCULTURE_SERVER_WAIT``).
 
 The API key is read from an environment variable (``OPENAI_API_KEY`` unless the model says ``api_key_env``)
 into the HTTP client's headers and nowhere else: never into :class:`ModelInfo`, messages or logs. A server may
@@ -50,19 +58,22 @@ import math
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from monoculture.backends._base import (
     Backend,
+    Decoding,
     Generation,
     GenerationRequest,
     ModelInfo,
     ModelKind,
     TransientBackendError,
+    seconds_setting,
 )
 from monoculture.backends._distribution import (
+    VLLM_REFUSED,
     AnswerDistribution,
     answer_spellings,
     explore,
@@ -70,10 +81,13 @@ from monoculture.backends._distribution import (
     llama_next_tokens,
     llama_samplers,
     sampled_logprob,
+    vllm_next_tokens,
+    vllm_sampled_logprob,
     with_sampled_probabilities,
 )
+from monoculture.backends._model import ServerDown
 from monoculture.backends.endpoints import EndpointDown, PooledBackend
-from monoculture.errors import BackendError, ModelUnavailableError, MonocultureError
+from monoculture.errors import BackendError, ModelUnavailableError
 
 HOSTED_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -116,16 +130,7 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def request_timeout() -> float:
     """The request timeout in seconds: ``MONOCULTURE_REQUEST_TIMEOUT`` if set, else 300."""
-    value = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not value:
-        return DEFAULT_TIMEOUT_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise MonocultureError(f"{TIMEOUT_ENV} must be a number of seconds above 0, got {_one_line(value, 40)!r}")
-    return seconds
+    return seconds_setting(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, zero_allowed=False)
 
 
 @functools.lru_cache(maxsize=8)
@@ -250,6 +255,11 @@ def _rounded(value: Any) -> float:
     return round(float(value), 6)
 
 
+class _Gone(EndpointDown, ServerDown):
+    """The server refused, reset or dropped the connection: another endpoint takes the request at once, and with
+    none left the wrapper waits for the server to come back (``MONOCULTURE_SERVER_WAIT``)."""
+
+
 class _Unreachable(BackendError):
     """A server that did not answer the probe at all (refused, reset, silent): several endpoints carry on without it."""
 
@@ -280,6 +290,12 @@ class OpenAIBackend(Backend):
         self._timeout = httpx.Timeout(connect=connect_timeout_s, read=self._timeout_s, write=30.0, pool=None)
         self._client: Any = None
         self._vllm_version: tuple[int, ...] = ()
+        # vLLM: what its log-probabilities are ("processed", "raw" or None: neither), found out at the first sample
+        self._vllm_logprobs: str | None = None
+        self._vllm_logprobs_known = False
+        # vLLM: each token's text as it reads after other text, from its detokenizer (exact mode)
+        self._token_texts: dict[int, str] = {}
+        self._text_anchor: tuple[int, str] | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self.hosted = urlsplit(self.base_url).hostname == "api.openai.com"
         if self.hosted:
@@ -295,6 +311,8 @@ class OpenAIBackend(Backend):
             runtime = _runtime(self.flavour, self.server, str(self.slots or "?"), self.base_url, self.defaults_note)
         self.info = ModelInfo(spec=spec, kind=kind, backend="openai", runtime=runtime, default_decoding=defaults,
                               max_concurrency=parallel or self.slots or DEFAULT_PARALLEL)
+        # vLLM's grammar field is chosen by the version it reports: the run checks that it is honoured (_run/_probe).
+        self.grammar_field_by_version = self.flavour == "vllm"
 
     # -- the key lives only in the clients' headers ------------------------------------------------
 
@@ -372,17 +390,23 @@ class OpenAIBackend(Backend):
                 build = _label(self._redact(str(props.get("build_info", "unknown build"))))
                 return "llama.cpp", defaults, slots, f"llama.cpp server {build}", marker
             version = json_of(get(f"{root}/version"))
+
+            def require_models() -> None:
+                status, _ = get(f"{self.base_url}/models")
+                if status >= 500:  # llama.cpp answers 503 while it loads the model
+                    raise _Unreachable(f"{self.base_url} answered HTTP {status} for {self._spec} (GET /models): the "
+                                       "server is still loading or failing; wait for it, or see its log")
+                if status != 200:
+                    raise BackendError(f"{self.base_url} does not look like an OpenAI-compatible API for {self._spec} "
+                                       f"(GET /models answered HTTP {status}): check the URL, usually ending in /v1")
+
             if version and isinstance(version.get("version"), str):
+                # vLLM answers /version at its root whatever the URL's path: its API is under /v1 only.
+                require_models()
                 self._vllm_version = _release(version["version"])
                 label = _label(self._redact(version["version"]), 40)
                 return "vllm", dict(ASSUMED_DEFAULTS), None, f"vLLM {label}", assumed
-            status, _ = get(f"{self.base_url}/models")
-            if status >= 500:  # llama.cpp answers 503 while it loads the model
-                raise _Unreachable(f"{self.base_url} answered HTTP {status} for {self._spec} (GET /models): the server "
-                                   "is still loading or failing; wait for it, or see its log")
-            if status != 200:
-                raise BackendError(f"{self.base_url} does not look like an OpenAI-compatible API for {self._spec} "
-                                   f"(GET /models answered HTTP {status}): check the URL, usually ending in /v1")
+            require_models()
             return "openai-compatible", dict(ASSUMED_DEFAULTS), None, "OpenAI-compatible server", assumed
 
     # -- requests ------------------------------------------------------------------------------------
@@ -471,8 +495,12 @@ class OpenAIBackend(Backend):
         except httpx.ReadTimeout as error:
             raise EndpointDown(f"ReadTimeout: no reply from {url} within {self._timeout_s:g} s "
                                f"({TIMEOUT_ENV})") from error
+        except httpx.ConnectTimeout as error:  # nothing at that address answers: a machine that is down
+            raise _Gone(f"ConnectTimeout on {url}") from error
         except httpx.TimeoutException as error:
             raise EndpointDown(f"{type(error).__name__} after waiting on {url}") from error
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as error:  # refused, reset, dropped: the server is gone
+            raise _Gone(f"{type(error).__name__} on {url}: {self._shown(str(error), 120)}") from error
         except httpx.TransportError as error:
             raise EndpointDown(f"{type(error).__name__} on {url}: {self._shown(str(error), 120)}") from error
         except httpx.DecodingError as error:
@@ -483,10 +511,14 @@ class OpenAIBackend(Backend):
             if wait is not None:
                 await asyncio.sleep(min(wait, MAX_RETRY_AFTER_S))
             message = self._shown(_server_message(content, response.reason_phrase))
-            raise TransientBackendError(f"HTTP {status} from {url}: {message}")
+            # 503: the server is there but not serving (llama.cpp while it loads its model): waited for.
+            raise (ServerDown if status == 503 else TransientBackendError)(f"HTTP {status} from {url}: {message}")
         if status != 200:
+            hint = ""
+            if status == 404 and not urlsplit(self.base_url).path.rstrip("/").endswith("/v1"):
+                hint = " (check the URL, usually ending in /v1)"
             raise BackendError(f"{self.base_url} refused a request for {self._spec} (HTTP {status}): "
-                               f"{self._shown(_server_message(content, response.reason_phrase))}")
+                               f"{self._shown(_server_message(content, response.reason_phrase))}{hint}")
         try:
             payload = _payload(content)
         except ValueError:
@@ -499,13 +531,17 @@ class OpenAIBackend(Backend):
         """Send one request and return the first choice's text, with any echo of the key taken out.
 
         No content (``null``) is empty text, which the task records as an invalid answer; content that is not
-        text, or more text than ``max_tokens`` could produce, is an error.
+        text, or more text than ``max_tokens`` could produce, is an error. Where the server reports the
+        probability of each sampled token under the distribution it was drawn from (llama.cpp; vLLM started with
+        ``--logprobs-mode processed_logprobs``), their sum is the generation's ``logprob``.
         """
         chat = request.messages is not None
         url = f"{self.base_url}/chat/completions" if chat else f"{self.base_url}/completions"
         body = self._body(request)
         if self.flavour == "llama.cpp":  # the probability of each sampled token, for the repeats alarm
             body = with_sampled_probabilities(body, chat=chat)
+        elif self.flavour == "vllm" and await self._vllm_sampled_logprobs(request.decoding):
+            body.update({"logprobs": True, "top_logprobs": 0} if chat else {"logprobs": 0})
         payload = await self._post(body, chat)
         choice = payload["choices"][0]
         if chat:
@@ -526,47 +562,130 @@ class OpenAIBackend(Backend):
                                f"({self._spec}): the server ignores max_tokens")
         usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
         finish_reason = _short_text(choice.get("finish_reason"))
+        logprob = None
+        if self.flavour == "llama.cpp":
+            logprob = _logprob(sampled_logprob(payload))
+        elif "logprobs" in body:
+            logprob = _logprob(vllm_sampled_logprob(payload, chat=chat))
         return Generation(text=self._redact(text), finish_reason=finish_reason and self._redact(finish_reason),
                           prompt_tokens=_count(usage.get("prompt_tokens")),
-                          completion_tokens=_count(usage.get("completion_tokens")),
-                          logprob=_logprob(sampled_logprob(payload)) if self.flavour == "llama.cpp" else None)
+                          completion_tokens=_count(usage.get("completion_tokens")), logprob=logprob)
+
+    async def _vllm_sampled_logprobs(self, decoding: Decoding) -> bool:
+        """Whether this vLLM's log-probabilities of sampled tokens are those of the distribution they were drawn from.
+
+        vLLM reports them before temperature and truncation by default (``--logprobs-mode raw_logprobs``), after
+        them with ``processed_logprobs``; the mode cannot be read over HTTP, so one request tells: a draw at
+        top_k 1 has probability 1 after truncation and less before it. Raw log-probabilities are the drawn-from
+        ones only at temperature 1 without truncation (a grammar's mask is applied before either is computed).
+        """
+        if not self._vllm_logprobs_known:
+            self._vllm_logprobs = await self._vllm_logprobs_mode()
+            self._vllm_logprobs_known = True
+        if self._vllm_logprobs == "processed":
+            return decoding.temperature > 0
+        return self._vllm_logprobs == "raw" and decoding.temperature == 1.0 and not decoding.truncates
+
+    async def _vllm_logprobs_mode(self) -> str | None:
+        body = {"model": self.model, "prompt": "The", "max_tokens": 1, "temperature": 1.0, "top_k": 1, "seed": 0,
+                "logprobs": 2}
+        try:
+            listed = (await self._post(body, chat=False))["choices"][0]["logprobs"]["top_logprobs"][0]
+            values = sorted((float(value) for value in listed.values()), reverse=True)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return None
+        if len(values) < 2 or not all(math.isfinite(value) for value in values):
+            return None
+        if abs(values[0]) < 1e-6 and values[1] <= VLLM_REFUSED + 1:  # top_k 1 left one token: after truncation
+            return "processed"
+        if values[0] < 0 and values[1] > VLLM_REFUSED + 1 and sum(map(math.exp, values)) <= 1 + 1e-4:
+            return "raw"
+        return None  # logits (--logprobs-mode raw_logits or processed_logits), not log-probabilities
 
     async def answer_distribution(self, request: GenerationRequest, choices: tuple[str, ...]) -> AnswerDistribution:
-        """Exact mode on llama.cpp servers: the constrained-sampling distribution from token log-probabilities.
+        """Exact mode on llama.cpp and vLLM servers: the constrained-sampling distribution from token
+        log-probabilities (``backends/_distribution``).
 
-        Other servers keep the contract's default (no exact mode): vLLM spells log-probabilities differently
-        and the hosted API has no grammars.
+        Other servers keep the contract's default (no exact mode): the hosted API has no grammars, and an unknown
+        server's log-probabilities cannot be told apart from sampled ones.
         """
-        if self.flavour != "llama.cpp":
+        if self.flavour not in ("llama.cpp", "vllm"):
             return await super().answer_distribution(request, choices)
         if has_prefix_answers(choices):
             raise BackendError(f"{self._spec} has no exact mode for answers that begin other answers "
                                f"({', '.join(choices)}): use mode = \"constrained\"")
         try:
-            if request.messages is None:
-                prompt_text = request.prompt or ""
-            else:
-                # The server's own template, as its /chat/completions would apply it.
-                messages = [{"role": role, "content": content} for role, content in request.messages]
-                rendered = await self._post_json(f"{self.base_url.removesuffix('/v1')}/apply-template",
-                                                 {"messages": messages})
-                prompt_text = rendered["prompt"]
-                if not isinstance(prompt_text, str):
-                    raise TypeError("the chat template came back as something other than text")
-
             async def complete(body: dict) -> dict:
                 return await self._post(body, chat=False)
 
             body = {"model": self.model, "seed": request.seed, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
-            distribution = await explore(llama_next_tokens(complete, prompt_text, body, answer_spellings(choices)),
-                                         choices, request.decoding.temperature)
+            if self.flavour == "vllm":
+                body["top_k"] = -1
+                next_tokens = vllm_next_tokens(complete, self._texts_of, await self._prompt_ids(request), body)
+            else:
+                next_tokens = llama_next_tokens(complete, await self._llama_prompt_text(request), body,
+                                                answer_spellings(choices))
+            distribution = await explore(next_tokens, choices, request.decoding.temperature)
             if not all(isinstance(p, float) and math.isfinite(p) and p >= 0
                        for p in distribution.probabilities.values()):
                 raise ValueError("probabilities that are not finite numbers")
             return distribution
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError) as error:
             raise BackendError(f"{self.base_url} sent no usable log-probabilities for {self._spec} "
-                               f"({self._shown(str(error), 120)}): use mode = \"constrained\"") from None
+                               f"({self._shown(str(error), 160)}): use mode = \"constrained\"") from None
+
+    async def _llama_prompt_text(self, request: GenerationRequest) -> str:
+        """The text a llama.cpp server continues: the prompt, or the messages through its own chat template."""
+        if request.messages is None:
+            return request.prompt or ""
+        messages = [{"role": role, "content": content} for role, content in request.messages]
+        rendered = await self._post_json(f"{self.base_url.removesuffix('/v1')}/apply-template", {"messages": messages})
+        prompt_text = rendered["prompt"]
+        if not isinstance(prompt_text, str):
+            raise TypeError("the chat template came back as something other than text")
+        return prompt_text
+
+    async def _prompt_ids(self, request: GenerationRequest) -> list[int]:
+        """The tokens a vLLM server continues, from its ``/tokenize``: the prompt with the special tokens its
+        completions add, or the messages through its chat template with the assistant's turn opened (as its chat
+        completions render them)."""
+        if request.messages is None:
+            body: dict[str, Any] = {"model": self.model, "prompt": request.prompt or ""}
+        else:
+            body = {"model": self.model, "add_generation_prompt": True,
+                    "messages": [{"role": role, "content": content} for role, content in request.messages]}
+        tokens = (await self._post_json(f"{self.base_url.removesuffix('/v1')}/tokenize", body))["tokens"]
+        if not (isinstance(tokens, list) and tokens and all(_count(token) is not None for token in tokens)):
+            raise ValueError("/tokenize sent no token ids")
+        return tokens
+
+    async def _detokenize(self, tokens: list[int]) -> str:
+        text = (await self._post_json(f"{self.base_url.removesuffix('/v1')}/detokenize",
+                                      {"model": self.model, "tokens": tokens}))["prompt"]
+        if not isinstance(text, str):
+            raise TypeError("/detokenize sent something other than text")
+        return text
+
+    async def _texts_of(self, tokens: Sequence[int]) -> dict[int, str]:
+        """Each token's text as it reads after other text, kept for the server's life (one vocabulary).
+
+        A token is decoded after an anchor token and the anchor's text cut off: decoded alone, SentencePiece
+        tokenizers drop the leading space of the first token. A token that does not decode to whole characters
+        after the anchor gets U+FFFD, which no answer contains.
+        """
+        if self._text_anchor is None:
+            body = {"model": self.model, "prompt": "a", "add_special_tokens": False}
+            anchor = (await self._post_json(f"{self.base_url.removesuffix('/v1')}/tokenize", body))["tokens"]
+            if not (isinstance(anchor, list) and anchor and _count(anchor[-1]) is not None):
+                raise ValueError("/tokenize sent no token ids")
+            self._text_anchor = (anchor[-1], await self._detokenize([anchor[-1]]))
+        anchor_token, anchor_text = self._text_anchor
+        unknown = [token for token in dict.fromkeys(tokens) if token not in self._token_texts]
+        decoded = await asyncio.gather(*(self._detokenize([anchor_token, token]) for token in unknown))
+        for token, text in zip(unknown, decoded):
+            piece = text[len(anchor_text):] if text.startswith(anchor_text) else ""
+            self._token_texts[token] = piece if piece and "\ufffd" not in piece else "\ufffd"
+        return {token: self._token_texts[token] for token in tokens}
 
     async def aclose(self) -> None:
         """Close the connections."""

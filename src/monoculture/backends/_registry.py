@@ -22,6 +22,8 @@ class ModelOptions:
 
     kind: ModelKind | None = None  # None: the backend decides (embedded models know theirs)
     parallel: int | None = None
+    # embedded:/gguf: models: llama.cpp's CPU threads (None: the backend's default, see _embedded.default_threads)
+    threads: int | None = None
     api_key_env: str | None = None  # servers with keys: the environment variable holding it (never the key)
     # Same request, same output in every run: a backend that cannot promise it is refused (see NOT_DETERMINISTIC).
     deterministic: bool = False
@@ -47,14 +49,14 @@ def _embedded(spec: str, name: str, options: ModelOptions) -> Backend:
 
     model = EMBEDDED_MODELS[name]
     return EmbeddedBackend(spec, model.locate(), options.kind or model.kind, licence=model.licence,
-                           parallel=options.parallel, deterministic=options.deterministic)
+                           parallel=options.parallel, threads=options.threads, deterministic=options.deterministic)
 
 
 def _gguf(spec: str, path: str, options: ModelOptions) -> Backend:
     from monoculture.backends._embedded import EmbeddedBackend
 
     return EmbeddedBackend(spec, Path(path).expanduser(), options.kind or guess_kind(path),
-                           parallel=options.parallel, deterministic=options.deterministic)
+                           parallel=options.parallel, threads=options.threads, deterministic=options.deterministic)
 
 
 def _openai(spec: str, rest: str, options: ModelOptions) -> Backend:

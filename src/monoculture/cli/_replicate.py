@@ -29,8 +29,10 @@ def register(app: typer.Typer) -> None:
                                                             "\"robin,Joe Biden\" (default: all 20; with fewer, cells "
                                                             "are not compared with the paper's).")] = None,
         seed: Annotated[int, typer.Option(help="Seed of both samplers.")] = 0,
-        workers: Annotated[Optional[int], typer.Option(min=1, help="Processes for the paper's recipe (default: "
-                                                                   "the cores).")] = None,
+        workers: Annotated[Optional[int], typer.Option(min=1, help="Processes for the samplers and the summary "
+                                                                   "(default: the cores).")] = None,
+        fixed_n: Annotated[int, typer.Option("--fixed-n", min=2, help="Complete subjects per concept of the "
+                                                                      "fixed-N recipe.")] = 25,
     ) -> None:
         """Import a paper's published model answers and replicate its result with its recipe and monoculture's."""
         from rich.console import Console
@@ -43,7 +45,8 @@ def register(app: typer.Typer) -> None:
             raise StudyFileError(f"unknown replication {name!r}: choose {', '.join(REPLICATIONS)}")
         console = Console()
         replication = replicate_murthy2025(out, models=_names(models), targets=_names(targets), seed=seed,
-                                           workers=workers, progress=lambda line: console.print(escape(line)))
+                                           workers=workers, fixed_n=fixed_n,
+                                           progress=lambda line: console.print(escape(line)))
         console.print(f"[bold]{escape(replication.pooled_sentence)}[/bold]")
         for family in replication.families:
             console.print(f"- {escape(family.sentence)}")

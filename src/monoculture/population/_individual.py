@@ -9,13 +9,13 @@ from dataclasses import dataclass
 class Condition:
     """How a population's individuals differ: the kind of context and the sampling temperature.
 
-    ``temperature`` is ``None`` for the model's default, which is resolved to concrete numbers when the
-    run starts and stored with every sample.
+    ``temperature`` is ``None`` for "default", 1.0 on every backend (``monoculture.backends.DEFAULT_DECODING``),
+    stored with every sample as the number it was.
     """
 
     context: str  # none | random | nonsense | persona
     temperature: float | None = None
-    # Truncation of this condition alone (None: the study's [decoding], else the model's default): a grid axis.
+    # Truncation of this condition alone (None: the study's [decoding], else none): a grid axis.
     top_k: int | None = None
     top_p: float | None = None
     min_p: float | None = None

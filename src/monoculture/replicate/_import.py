@@ -22,7 +22,8 @@ from monoculture.files import sha256_of
 from monoculture.replicate._published import FAMILIES, PUBLISHED_CONDITIONS, PublishedFile, bare_name
 from monoculture.store import SampleRecord, Store, settings_hash
 
-__all__ = ["ImportedFile", "count_published", "import_published", "plan_of", "published_settings", "replication_study"]
+__all__ = ["ImportedFile", "ReadFile", "count_published", "import_published", "plan_of", "published_settings",
+           "read_published", "replication_study"]
 
 TASK = "concepts"
 MODE = "free"  # the paper's answers were free text, read by its own parser
@@ -32,8 +33,17 @@ SOURCE = "Murthy, Ullman & Hu (2025), github.com/skmur/onefish-twofish at 3cf558
 
 
 @dataclass(frozen=True)
+class ReadFile:
+    """One located file read once: its sha256 (checked against the manifest) and its answers per concept."""
+
+    file: PublishedFile
+    sha256: str
+    inputs: dict  # concept -> CRPInput (monoculture.tasks.concepts), only the targets asked for
+
+
+@dataclass(frozen=True)
 class ImportedFile:
-    """What one file added: its samples and subjects."""
+    """What one file adds: its samples and subjects."""
 
     file: PublishedFile
     sha256: str
@@ -74,69 +84,15 @@ def replication_study(files: Sequence[PublishedFile], *, seed: int = 0, targets:
                          "individuals_per_target": SUBJECTS_PER_CATEGORY // 10, "mode": MODE}}
 
 
-def _records(file: PublishedFile, version: int, run_id: int, settings: str,
-             targets: Sequence[str] | None = None) -> Iterator[SampleRecord]:
-    from monoculture.tasks.concepts import category_of, item_id, read_crp_input
-
-    assert file.path is not None
-    _, temperature = PUBLISHED_CONDITIONS[(file.prompt, file.temperature)]
-    decoding = {} if temperature is None else {"temperature": temperature}  # default: the paper's, unrecorded
-    for concept, given in read_crp_input(file.path).items():
-        target = bare_name(concept)
-        if targets is not None and target not in targets:
-            continue
-        questions = _questions(target)
-        offset = 0 if category_of(target) == "animals" else SUBJECTS_PER_CATEGORY
-        answers = {person: dict(zip(given.questions, row.tolist())) for person, row in zip(given.ids, given.responses)}
-        answers.update(given.incomplete)
-        for person, chosen in answers.items():
-            for question, (first, second) in questions.items():
-                choice = chosen.get(question)
-                answer = None if choice is None else (first, second)[choice]
-                yield SampleRecord(
-                    model=f"published:{file.model}", condition=file.condition, task=TASK,
-                    individual=offset + int(person), item=item_id(target, first, second), replicate=1, mode=MODE,
-                    settings=settings, target=target, context=file.prompt, prompt="",
-                    raw_output="" if choice is None else str(choice), answer=answer, valid=choice is not None,
-                    invalid_reason=None if choice is not None else ABSENT, seed=0, decoding=decoding,
-                    finish_reason=None, started_at=0.0, latency_s=0.0, run_id=run_id, model_version=version)
-
-
-def import_published(files: Sequence[PublishedFile], store: Store, run_id: int,
-                     targets: Sequence[str] | None = None) -> list[ImportedFile]:
-    """Every located file's answers (on ``targets``, default all 20) into ``store`` under run ``run_id`` (see the
-    module); already imported samples are kept, not doubled."""
-    imported = []
-    for file in files:
-        if file.path is None:
-            continue
-        sha256 = sha256_of(file.path)
-        info = {"kind": _kind(file.model), "backend": "published", "file": file.name,
-                "sha256": sha256, "size_bytes": file.path.stat().st_size,
-                "licence": "none found in the source repository (see its PROVENANCE.md)", "runtime": SOURCE,
-                "default_decoding": {}, "max_concurrency": 1}
-        version = store.put_model_version(f"published:{file.model}", info, run_id)
-        records = list(_records(file, version, run_id, published_settings(sha256), targets))
-        store.add_many(records)
-        imported.append(_tally(file, sha256, records))
-    return imported
-
-
-def _tally(file: PublishedFile, sha256: str, records: Sequence[SampleRecord]) -> ImportedFile:
-    subjects = {r.individual for r in records}
-    incomplete = {r.individual for r in records if not r.valid}
-    return ImportedFile(file, sha256, len(records), sum(r.valid for r in records), len(subjects),
-                        len(subjects - incomplete))
-
-
-def count_published(files: Sequence[PublishedFile], targets: Sequence[str] | None = None) -> list[ImportedFile]:
-    """What :func:`import_published` will add, per located file, without a store (for the run's plan); a file
-    whose sha256 is not the manifest's is refused (one line), before anything is stored."""
+def read_published(files: Sequence[PublishedFile], targets: Sequence[str] | None = None) -> list[ReadFile]:
+    """Every located file read and hashed once (on ``targets``, default all 20); a file whose sha256 is not the
+    manifest's is refused in one line, before anything is stored."""
     from monoculture.errors import DataError
     from monoculture.reference import manifest
+    from monoculture.tasks.concepts import read_crp_input
 
     expected = {Path(entry.path).name: entry.sha256 for entry in manifest(None) if entry.path.endswith("-forCRP.csv")}
-    counted = []
+    read = []
     for file in files:
         if file.path is None:
             continue
@@ -144,7 +100,70 @@ def count_published(files: Sequence[PublishedFile], targets: Sequence[str] | Non
         if expected.get(file.name) not in (None, sha256):
             raise DataError(f"{file.path} is not the file the paper published (sha256 {sha256[:12]}…, expected "
                             f"{expected[file.name][:12]}…): run `monoculture data fetch --group published-answers`")
-        counted.append(_tally(file, sha256, list(_records(file, 0, 0, "", targets))))
+        inputs = {concept: given for concept, given in read_crp_input(file.path).items()
+                  if targets is None or bare_name(concept) in targets}
+        read.append(ReadFile(file, sha256, inputs))
+    return read
+
+
+def _records(read: ReadFile, version: int, run_id: int, settings: str) -> Iterator[SampleRecord]:
+    from monoculture.tasks.concepts import category_of, item_id
+
+    file = read.file
+    _, temperature = PUBLISHED_CONDITIONS[(file.prompt, file.temperature)]
+    decoding = {} if temperature is None else {"temperature": temperature}  # default: the paper's, unrecorded
+    model, condition = f"published:{file.model}", file.condition
+    for concept, given in read.inputs.items():
+        target = bare_name(concept)
+        items = [(question, item_id(target, first, second), (first, second))
+                 for question, (first, second) in _questions(target).items()]
+        offset = 0 if category_of(target) == "animals" else SUBJECTS_PER_CATEGORY
+        answers = {person: dict(zip(given.questions, row.tolist())) for person, row in zip(given.ids, given.responses)}
+        answers.update(given.incomplete)
+        for person, chosen in answers.items():
+            individual = offset + int(person)
+            for question, item, pair in items:
+                choice = chosen.get(question)
+                yield SampleRecord(
+                    model=model, condition=condition, task=TASK, individual=individual, item=item, replicate=1,
+                    mode=MODE, settings=settings, target=target, context=file.prompt, prompt="",
+                    raw_output="" if choice is None else str(choice), answer=None if choice is None else pair[choice],
+                    valid=choice is not None, invalid_reason=None if choice is not None else ABSENT, seed=0,
+                    decoding=decoding, finish_reason=None, started_at=0.0, latency_s=0.0, run_id=run_id,
+                    model_version=version)
+
+
+def import_published(read: Sequence[ReadFile], store: Store, run_id: int) -> list[ImportedFile]:
+    """Every read file's answers into ``store`` under run ``run_id``, one transaction per file (see the module);
+    already imported samples are kept, not doubled."""
+    imported = []
+    for one in read:
+        file = one.file
+        info = {"kind": _kind(file.model), "backend": "published", "file": file.name,
+                "sha256": one.sha256, "size_bytes": file.path.stat().st_size if file.path else None,
+                "licence": "none found in the source repository (see its PROVENANCE.md)", "runtime": SOURCE,
+                "default_decoding": {}, "max_concurrency": 1}
+        version = store.put_model_version(f"published:{file.model}", info, run_id)
+        store.add_many(_records(one, version, run_id, published_settings(one.sha256)))
+        imported.append(count_published([one])[0])
+    return imported
+
+
+def count_published(read: Sequence[ReadFile]) -> list[ImportedFile]:
+    """What :func:`import_published` adds per file, counted from the answers without building a sample: every
+    subject in the file gets its target's 36 pairs, valid where the file has the pair."""
+    counted = []
+    for one in read:
+        samples = valid = subjects = complete = 0
+        for concept, given in one.inputs.items():
+            questions = _questions(bare_name(concept))
+            people = len(given.ids) + len(given.incomplete)
+            subjects += people
+            complete += len(given.ids)
+            samples += people * len(questions)
+            valid += len(given.ids) * len(questions) + sum(
+                sum(question in questions for question in chosen) for chosen in given.incomplete.values())
+        counted.append(ImportedFile(one.file, one.sha256, samples, valid, subjects, complete))
     return counted
 
 

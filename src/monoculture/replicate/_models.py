@@ -32,6 +32,10 @@ class ReplicatedCell(_Frozen):
     monoculture: float | None
     monoculture_unbiased: float | None
     monoculture_ci: Interval
+    # monoculture's at one population size (Replication.fixed_n): the unbiased estimator's posterior mean on each
+    # concept's first fixed_n complete subjects, mean over the concepts that have them (None: none has)
+    monoculture_fixed_n: float | None
+    concepts_at_fixed_n: int
     homogeneous_null: float | None  # what a homogeneous population of the same size and answer shares scores
     people: float | None  # Martí et al.'s people on the category (post-burn-in mean)
     complete_subjects: int  # subjects with all 36 answers valid, over the category's concepts
@@ -44,7 +48,7 @@ class RecipeVerdict(_Frozen):
     """One family (or all but llama2, pooled) under one recipe: aligned minus base, paired per condition and
     concept."""
 
-    recipe: Literal["paper", "monoculture", "monoculture_unbiased"]
+    recipe: Literal["paper", "monoculture", "monoculture_unbiased", "monoculture_fixed_n"]
     difference: float | None  # mean of aligned - base over the pairs
     ci: Interval  # 95% bootstrap over the pairs
     p_value: float | None  # two-sided sign-flip permutation test
@@ -76,10 +80,13 @@ class Replication(_Frozen):
     run_to_run_spread: float  # the allowed |paper_recipe - published| (benchmarks/replicate_paper.py)
     cells_within_spread: int
     cells_compared: int
+    fixed_n: int  # the population size of the recipe monoculture_fixed_n (complete subjects per concept)
     pooled_means: dict[str, dict[str, float | None]]  # recipe -> {"non_aligned", "aligned"} (llama2 included)
     cells: list[ReplicatedCell]
     families: list[FamilyVerdict]
     pooled: list[RecipeVerdict]  # all families but llama2 (the paper's choice: its base has almost no answers)
     pooled_sentence: str
-    seconds: dict[str, float]  # import, paper recipe, summary
+    # monoculture's own family comparison of the imported answers, per condition (summary.json families[].sentences)
+    comparison_sentences: list[str]
+    seconds: dict[str, float]  # import, paper recipe, fixed N, summary
     notes: list[str]

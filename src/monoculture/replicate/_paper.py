@@ -6,8 +6,7 @@ published sampler's moves (one chain from everyone alone, Gibbs only, 500 sweeps
 499; per cell (model × condition × category) the mean over concepts and the four runs. docs/methods.md, section 13.
 
 Runs of the same size are sampled together (:func:`monoculture.metrics.run_crp_many` draws exactly the numbers a
-run of its own would), and the batches are spread over processes: the 60 files' 4,800 runs take minutes, not the
-hour one run after another takes.
+run of its own would), and the batches are spread over processes.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ __all__ = ["PAPER_MOVES", "PaperCell", "paper_recipe"]
 # The published sampler: one chain from everyone alone, single-person Gibbs moves, no tempering.
 PAPER_MOVES = {"chains": 1, "split_merge": 0.0, "tempered_sweeps": 0, "starts": ("alone",)}
 PAPER_SWEEPS, PAPER_BURN_IN, PAPER_SWEEP = 500, 100, 499
-BATCH = 48  # populations per run_crp_many call: enough to pay the per-person overhead once, little memory
+BATCH = 48  # populations per run_crp_many call: a unit of work per process, little memory
 
 
 @dataclass(frozen=True)
@@ -59,21 +58,22 @@ def _run_batch(batch: list[tuple[tuple[int, ...], np.ndarray]]) -> list[float]:
 
 
 def paper_recipe(files: Sequence[PublishedFile], *, seed: int = 0, sizes: Sequence[int] = (25, 50, 75, 100),
-                 workers: int | None = None, targets: Sequence[str] | None = None) -> list[PaperCell]:
+                 workers: int | None = None, targets: Sequence[str] | None = None,
+                 inputs: Mapping[str, dict] | None = None) -> list[PaperCell]:
     """The paper's per-cell P(multiple concepts) for every located file (on ``targets``, default all 20; see the
-    module)."""
+    module). ``inputs``: the files' answers already read (file name -> concept -> CRPInput), so a file is read
+    once."""
     from monoculture.tasks.concepts import category_of, read_crp_input
 
     jobs: list[tuple[int, str, int]] = []  # (file index, concept, run) per population
     populations: list[tuple[tuple[int, ...], np.ndarray]] = []
-    inputs = {}
+    chosen = {}
     for index, file in enumerate(files):
         if file.path is None:
             continue
-        inputs[index] = read_crp_input(file.path)
-        if targets is not None:
-            inputs[index] = {c: given for c, given in inputs[index].items() if bare_name(c) in targets}
-        for concept, given in inputs[index].items():
+        read = inputs[file.name] if inputs is not None and file.name in inputs else read_crp_input(file.path)
+        chosen[index] = {c: given for c, given in read.items() if targets is None or bare_name(c) in targets}
+        for concept, given in chosen[index].items():
             available = given.responses.shape[0]
             for run, size in enumerate(sizes):
                 if available:
@@ -100,7 +100,7 @@ def paper_recipe(files: Sequence[PublishedFile], *, seed: int = 0, sizes: Sequen
     for (index, concept, _), value in zip(jobs, values):
         per_concept[(index, concept)].append(float(value))
     cells = []
-    for index, read in inputs.items():
+    for index, read in chosen.items():
         file = files[index]
         for category in ("animals", "politicians"):
             concepts = [c for c in read if category_of(bare_name(c)) == category]

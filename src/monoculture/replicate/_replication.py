@@ -10,7 +10,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monoculture.errors import DataError, StoreError, StudyFileError
-from monoculture.replicate._import import count_published, import_published, plan_of, replication_study
+from monoculture.replicate._import import (
+    count_published,
+    import_published,
+    plan_of,
+    read_published,
+    replication_study,
+)
+from monoculture.replicate._fixed_n import FIXED_N, cell_means, fixed_n_recipe
 from monoculture.replicate._models import FamilyVerdict, ReplicatedCell, Replication
 from monoculture.replicate._paper import PaperCell, paper_recipe
 from monoculture.replicate._published import (
@@ -45,8 +52,8 @@ def _check_folder(out: Path) -> None:
                          "choose another --out for the replication")
 
 
-def _cells(paper: Sequence[PaperCell], published: dict, summary, human, valid: dict, subset: bool
-           ) -> list[ReplicatedCell]:
+def _cells(paper: Sequence[PaperCell], published: dict, summary, human, valid: dict, subset: bool,
+           fixed: dict[tuple[str, str, str], tuple[float, int]]) -> list[ReplicatedCell]:
     cells = []
     for cell in paper:
         family = next(f for f, (b, a, _) in FAMILIES.items() if cell.model in (b, a))
@@ -61,12 +68,14 @@ def _cells(paper: Sequence[PaperCell], published: dict, summary, human, valid: d
         within = (None if value is None or cell.p_multiple_concepts is None or subset
                   else abs(cell.p_multiple_concepts - value) <= RUN_TO_RUN_SPREAD)
         in_file = sum(cell.complete_subjects.values()) + sum(cell.incomplete_subjects.values())
+        at_fixed_n, concepts_at_fixed_n = fixed.get((cell.model, label, cell.category), (None, 0))
         cells.append(ReplicatedCell(
             model=cell.model, family=family, aligned=FAMILIES[family][1] == cell.model, prompt=cell.prompt,
             temperature=cell.temperature, condition=label, category=cell.category,
             paper_recipe=cell.p_multiple_concepts, published=value, within_run_to_run_spread=within,
             monoculture=block.p_multiple_concepts if block else None,
             monoculture_unbiased=block.p_multiple_concepts_unbiased if block else None,
+            monoculture_fixed_n=at_fixed_n, concepts_at_fixed_n=concepts_at_fixed_n,
             monoculture_ci=block.p_multiple_concepts_bootstrap_ci if block else None,
             homogeneous_null=block.null.null_mean if block and block.null else None,
             people=people.p_multiple_concepts if people else None,
@@ -86,9 +95,10 @@ def _means(cells: Sequence[ReplicatedCell], field: str) -> dict[str, float | Non
 
 def replicate_murthy2025(out: str | Path, *, root: str | Path | None = None, seed: int = 0,
                          models: Sequence[str] | None = None, targets: Sequence[str] | None = None,
-                         workers: int | None = None, progress: Callable[[str], None] | None = None) -> Replication:
-    """Import the paper's published concept answers into ``out`` and compare both recipes (see the module);
-    writes ``samples.sqlite``, ``summary.json``, ``report.html``, ``replication.json`` and ``replication.html``."""
+                         workers: int | None = None, fixed_n: int = FIXED_N,
+                         progress: Callable[[str], None] | None = None) -> Replication:
+    """Import the paper's published concept answers into ``out`` and compare the recipes (see the module; ``fixed_n``:
+    the complete subjects per concept of the fixed-N recipe); writes ``samples.sqlite``, ``summary.json``, ``report.html``, ``replication.json`` and ``replication.html``."""
     from monoculture._run import environment
     from monoculture.files import write_atomically
     from monoculture.reference import data_root
@@ -119,19 +129,24 @@ def replicate_murthy2025(out: str | Path, *, root: str | Path | None = None, see
     _check_folder(out)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    counted = count_published(files, targets)
+    read = read_published(files, targets)
     study = parse_study(replication_study(files, seed=seed, targets=targets), source="replication study")
     with Store(out / "samples.sqlite") as store:
-        run_id = store.start_run(study.model_dump(mode="json"), environment(), plan_of(counted, targets))
-        imported = import_published(files, store, run_id, targets)
+        run_id = store.start_run(study.model_dump(mode="json"), environment(), plan_of(count_published(read), targets))
+        imported = import_published(read, store, run_id)
         store.finish_run(run_id)
         seconds["import"] = time.perf_counter() - started
         say(f"imported {sum(i.samples for i in imported):,} answers of {len(imported)} files "
             f"in {seconds['import']:.0f} s; the paper's recipe next")
         started = time.perf_counter()
-        paper = paper_recipe(files, seed=seed, workers=workers, targets=targets)
+        paper = paper_recipe(files, seed=seed, workers=workers, targets=targets,
+                             inputs={one.file.name: one.inputs for one in read})
         seconds["paper_recipe"] = time.perf_counter() - started
-        say(f"the paper's recipe: {seconds['paper_recipe']:.0f} s; monoculture's (the summary) next")
+        say(f"the paper's recipe: {seconds['paper_recipe']:.0f} s; monoculture's at {fixed_n} subjects next")
+        started = time.perf_counter()
+        fixed = fixed_n_recipe(read, n=fixed_n, seed=seed, workers=workers)
+        seconds["fixed_n"] = time.perf_counter() - started
+        say(f"monoculture's at {fixed_n} subjects: {seconds['fixed_n']:.0f} s; its summary of everything next")
         started = time.perf_counter()
         summary = write_outputs(store, out, workers=workers or len(os.sched_getaffinity(0)))
         seconds["summary"] = time.perf_counter() - started
@@ -139,9 +154,9 @@ def replicate_murthy2025(out: str | Path, *, root: str | Path | None = None, see
     published = compiled_cells(root)
     valid = {(i.file.model, i.file.prompt, i.file.temperature): i.valid / i.samples if i.samples else None
              for i in imported}
-    cells = _cells(paper, published, summary, human, valid, subset=targets is not None)
+    cells = _cells(paper, published, summary, human, valid, subset=targets is not None, fixed=cell_means(fixed))
 
-    recipes = {"paper": {}, "monoculture": {}, "monoculture_unbiased": {}}
+    recipes = {"paper": {}, "monoculture": {}, "monoculture_unbiased": {}, "monoculture_fixed_n": fixed}
     for cell in paper:
         label = PublishedFile(cell.model, cell.prompt, cell.temperature, None).condition
         for concept, value in cell.by_concept.items():
@@ -173,10 +188,12 @@ def replicate_murthy2025(out: str | Path, *, root: str | Path | None = None, see
         cells_within_spread=sum(bool(c.within_run_to_run_spread) for c in compared), cells_compared=len(compared),
         pooled_means={"paper_recipe": _means(cells, "paper_recipe"), "published": _means(cells, "published"),
                       "monoculture": _means(cells, "monoculture"),
-                      "monoculture_unbiased": _means(cells, "monoculture_unbiased")},
-        cells=cells, families=families, pooled=pooled,
+                      "monoculture_unbiased": _means(cells, "monoculture_unbiased"),
+                      "monoculture_fixed_n": _means(cells, "monoculture_fixed_n")},
+        fixed_n=fixed_n, cells=cells, families=families, pooled=pooled,
         pooled_sentence=f"All families but llama2: aligned models are less diverse than their bases: the "
                         f"conclusion {verdict_words(pooled)}.",
+        comparison_sentences=[sentence for family in summary.families for sentence in family.sentences],
         seconds={name: round(value, 1) for name, value in seconds.items()},
         notes=([f"{len(missing)} of {len(files)} published files missing: {', '.join(missing)}"] if missing else [])
         + ([f"only the concepts {', '.join(targets)}: cells are not compared with the paper's, which average all 20"]

@@ -16,8 +16,9 @@ beside the usual `samples.sqlite`, `summary.json` and `report.html` of the impor
 models are `published:<name>` with `family` and `stage`, so `families` and `mixed_models` hold monoculture's paired
 statistics per condition. `replication.json` adds the paper's own recipe, the paper's compiled values, and the
 verdicts. Recipes: `paper` (sweep 499 of one Gibbs chain on the first 25/50/75/100 complete subjects, averaged),
-`monoculture` (the converged sampler's posterior mean of P(multiple concepts) per concept) and
-`monoculture_unbiased` (its N/(N − 1) form). docs/methods.md, section 13.
+`monoculture` (the converged sampler's posterior mean of P(multiple concepts) per concept),
+`monoculture_unbiased` (its N/(N − 1) form) and `monoculture_fixed_n` (the N/(N − 1) form on the first `fixed_n`
+complete subjects of each concept that has them: every model judged on as many people). docs/methods.md, section 13.
 
 ## Reference
 

@@ -88,7 +88,8 @@ def pooled_verdict(recipes: Mapping[str, Values], seed: int) -> list[RecipeVerdi
 
 
 RECIPE_NAMES = {"paper": "the paper's recipe", "monoculture": "monoculture's converged sampler",
-                "monoculture_unbiased": "monoculture's unbiased estimator"}
+                "monoculture_unbiased": "monoculture's unbiased estimator",
+                "monoculture_fixed_n": "monoculture's unbiased estimator at a fixed N"}
 
 
 def verdict_words(verdicts: Sequence[RecipeVerdict]) -> str:
