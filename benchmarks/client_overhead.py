@@ -13,7 +13,8 @@ all served by the one server process, since a model entry's ``parallel`` stops a
 population (50 individuals x 199 words x 2 = 19,900 samples; free mode, condition none, a chat model) through
 ``monoculture.run`` into a real SQLite store, and prints:
 
-- requests per second the client sustained (first request to last stored sample);
+- requests per second the client sustained, from the loaded model (its 8-request sampling probe first) to the last
+  stored sample;
 - the client process's CPU seconds per 1,000 requests in that phase (``resource.getrusage``), and the server's;
 - the store's share: the CPU seconds the same records cost when checked (``Store.has``) and appended
   (``Store.add``, one committed row each) into a fresh store, as the runner does for each sample, over the run's;

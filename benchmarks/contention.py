@@ -95,7 +95,7 @@ def _cpu_seconds() -> float:
 
 
 def run_monoculture(spec: str, threads: int | None, individuals: int, words: int, out: Path) -> None:
-    """Run the study; print the backend's threads and the process's CPU seconds once the last sample is stored."""
+    """Run the study; once the last sample is stored, print the CPU seconds since the model loaded, and exit."""
     from monoculture._run import run_study
     from monoculture.study import parse_study
 

@@ -135,7 +135,7 @@ def test_runs_killed_at_random_moments_resume_without_redoing_or_duplicating_sam
         # Constrained decoding: every answer is a valid code, recorded with its mode.
         assert all(s.valid and s.mode == "constrained" for s in samples)
         assert len({s.seed for s in samples}) == KILL_PLANNED
-        assert {s.decoding["temperature"] for s in samples} == {0.8}  # llama.cpp's default, resolved
+        assert {s.decoding["temperature"] for s in samples} == {1.0}  # "default" on every backend, resolved
         persona = [s for s in samples if s.condition == "persona@default"]
         assert persona and all(s.context.startswith("You are ") and s.context in s.prompt for s in persona)
         # The summary is derived from the store alone: a reloaded store gives the same numbers.

@@ -107,11 +107,12 @@ def available_cores() -> int:
 def default_threads(cores: int | None = None) -> int:
     """llama.cpp's CPU threads when a model does not say ``threads``: every core on up to 3, one left free from 4.
 
-    Every decoding step ends each layer's operations at a barrier where all threads wait for the slowest, so a
-    thread that has to share its core with another process holds up the others. From 4 cores on, leaving one free
-    costs at most a quarter of the speed on an idle machine and keeps the others clear of one busy process; on 2
-    cores it would halve the threads, and with the waiting threads sleeping (:func:`_import_runtime`) two threads
-    beside two busy processes were as fast as one or faster (docs/methods.md, section 6.1).
+    After every operation of every layer all threads wait at a barrier for the slowest, so a thread that has to
+    share its core with another process holds up the others. From 4 cores on, leaving one free costs at most a
+    quarter of the speed on an idle machine and keeps the others clear of one busy process; on 2 cores it halves
+    the threads, and with waiting threads sleeping (:func:`_import_runtime`) one thread was no faster than two,
+    idle or beside two busy processes (4.46 against 5.19 samples/s idle, 2.24 against 2.52 busy: SmolLM2,
+    docs/methods.md, section 6.1).
     """
     cores = available_cores() if cores is None else cores
     return max(1, cores - 1 if cores >= 4 else cores)
@@ -122,10 +123,11 @@ def _import_runtime():  # noqa: ANN201 - the xllamacpp module
 
     llama.cpp's CPU threads are OpenMP's (this build's ``poll`` setting does nothing). libgomp's default lets a
     thread that waits at a barrier spin for about 3 ms first, and on a busy machine the spinning takes the core from
-    the very thread it waits for: a constrained colour run beside two CPU-bound processes went from 1.44 to 0.29
-    samples/s (Gemma 3 270M, 2 threads on 2 cores; SmolLM2 1.87 -> 0.41) and used 4-5x the CPU per sample
-    (``benchmarks/contention.py``). libgomp reads the setting once, when it is loaded, so it applies only if
-    nothing in the process loaded it before; a user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
+    the very thread it waits for: beside two CPU-bound processes on 2 cores, a constrained colour run made 1.11
+    samples/s spinning against 2.52 sleeping (SmolLM2; Gemma 0.79 against 1.55) and used 3-5x the CPU per sample;
+    sleeping costs 11-23% on an idle machine (``benchmarks/contention.py``, docs/methods.md, section 6.1). libgomp
+    reads the setting once, when it is loaded, so it applies only if nothing in the process loaded it before; a
+    user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
     """
     if "xllamacpp" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
