@@ -46,7 +46,8 @@ def test_the_default_leaves_a_core_only_where_one_can_be_spared():
     assert default_threads() == default_threads(os.cpu_count())
 
 
-# Runs a one-word study in a fresh process and prints how many threads the process has once the model is loaded.
+# Runs a one-word study in a fresh process and prints, once the model is loaded, how many threads the process has and
+# the OpenMP wait policy llama.cpp was loaded with.
 _COUNT_THREADS = """
 import os, sys
 from monoculture._run import run_study
@@ -57,7 +58,7 @@ class Count:
     def model_timed(self, info, expected_s): ...
     def sample_stored(self, record): ...
     def model_started(self, info, remaining):
-        print(len(os.listdir("/proc/self/task")), flush=True)
+        print(len(os.listdir("/proc/self/task")), os.environ.get("OMP_WAIT_POLICY"), flush=True)
 
 study = {"models": [{"spec": "embedded:smollm2-135m-instruct", "threads": int(sys.argv[1]), "parallel": 1}],
          "conditions": [{"context": "none"}], "colour": {"individuals": 2, "words": ["lemon"], "mode": "constrained"}}
@@ -66,12 +67,16 @@ run_study(parse_study(study), sys.argv[2], observer=Count())
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
-def test_a_studys_threads_reach_llama_cpp(tmp_path, data_root):
+def test_a_studys_threads_reach_llama_cpp_and_its_threads_sleep_while_they_wait(tmp_path, data_root):
     # llama.cpp computes with OpenMP: a model with n threads has n - 1 worker threads beside the one that leads,
     # started while the model loads; everything else in a fresh process is the same whatever the threads.
-    loaded = {}
-    for threads in (1, 3):
+    loaded, policy = {}, {}
+    for threads, environment in ((1, {"OMP_WAIT_POLICY": "ACTIVE"}), (3, {})):
+        clean = {name: value for name, value in os.environ.items() if name not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
         done = subprocess.run([sys.executable, "-c", _COUNT_THREADS, str(threads), str(tmp_path / str(threads))],
-                              capture_output=True, text=True, timeout=300, check=True)
-        loaded[threads] = int(done.stdout.split()[0])
+                              capture_output=True, text=True, timeout=300, check=True, env={**clean, **environment})
+        count, policy[threads] = done.stdout.split()[:2]
+        loaded[threads] = int(count)
     assert loaded[3] - loaded[1] == 2
+    # Waiting threads sleep instead of spinning, unless the user chose otherwise.
+    assert policy == {1: "ACTIVE", 3: "PASSIVE"}

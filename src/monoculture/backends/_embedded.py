@@ -119,18 +119,19 @@ def default_threads(cores: int | None = None) -> int:
 
 
 def _import_runtime():  # noqa: ANN201 - the xllamacpp module
-    """xllamacpp, imported with OpenMP's waiting threads sleeping rather than spinning (``OMP_WAIT_POLICY=PASSIVE``).
+    """xllamacpp, imported with OpenMP's waiting threads spinning briefly before they sleep (``GOMP_SPINCOUNT=10000``).
 
     llama.cpp's CPU threads are OpenMP's (this build's ``poll`` setting does nothing). libgomp's default lets a
     thread that waits at a barrier spin for about 3 ms first, and on a busy machine the spinning takes the core from
     the very thread it waits for: beside two CPU-bound processes on 2 cores, a constrained colour run made 1.11
-    samples/s spinning against 2.52 sleeping (SmolLM2; Gemma 0.79 against 1.55) and used 3-5x the CPU per sample;
-    sleeping costs 11-23% on an idle machine (``benchmarks/contention.py``, docs/methods.md, section 6.1). libgomp
-    reads the setting once, when it is loaded, so it applies only if nothing in the process loaded it before; a
-    user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
+    samples/s spinning against 2.52 sleeping at once (SmolLM2; Gemma 0.79 against 1.55), but sleeping at once costs
+    11-23% on an idle machine and more on free-form answers (many short steps). A short spin keeps both: 6.9-7.6
+    samples/s idle (6.73 with the default spin) and 2.1-2.2 beside the hogs (``benchmarks/contention.py``,
+    docs/methods.md, section 6.1). libgomp reads the setting once, when it is loaded, so it applies only if nothing
+    in the process loaded it before; a user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
     """
-    if "xllamacpp" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "xllamacpp" not in sys.modules and "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     try:
         import xllamacpp
     except ImportError as error:  # pragma: no cover - a core dependency
