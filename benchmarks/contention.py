@@ -1,17 +1,18 @@
 """The embedded backend under CPU contention: llama.cpp's thread count and wait policy, quiet and beside CPU hogs.
 
     python benchmarks/contention.py [--quick] [--models embedded:smollm2-135m-instruct ...] [--individuals 4]
-                                    [--words 6] [--hogs 2] [--repeats 2] [--limit 300]
+                                    [--words 6] [--hogs 2] [--repeats 2] [--limit 300] [--mode constrained]
 
 For each model, on the machine as it is ("quiet": no hogs of ours; other people's work is measured and printed)
 and beside ``--hogs`` processes that spin on a core each (``python -c "while True: pass"``), a short
-grammar-constrained colour study (condition none, individuals x words x 2 replicates: 48 samples by default) runs in
-a fresh process for every configuration, the configurations interleaved over ``--repeats`` rounds:
+grammar-constrained colour study (condition none, individuals x words x 2 replicates: 48 samples by default;
+``--mode free``: unconstrained, up to 64 tokens) runs in a fresh process for every configuration, the configurations
+interleaved over ``--repeats`` rounds:
 
-- through monoculture (a study with the model's ``threads``): the backend's default; threads = cores and
-  threads = cores - 1 with libgomp's own waiting (spin about 3 ms at a barrier, then sleep; what the backend did
-  before); threads = cores (or cores - 1) with waiting threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``); without
-  ``--quick``, threads = cores spinning about 0.1 ms (``GOMP_SPINCOUNT=10000``);
+- through monoculture (a study with the model's ``threads``): the backend's default (its threads, and waiting
+  threads that spin about 0.1 ms before they sleep: ``GOMP_SPINCOUNT=10000``); threads = cores and threads = cores - 1
+  with libgomp's own waiting (spin about 3 ms at a barrier, then sleep: what the backend did before); threads =
+  cores (and cores - 1) with waiting threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``);
 - without ``--quick``, on the bare xllamacpp runtime replaying the requests the first run stored, with llama.cpp's
   ``poll`` (0-100: how long its own threadpool busy-waits for work) at 50, its default, and at 0; ``poll`` is not a
   monoculture setting, since llama.cpp built with OpenMP (as xllamacpp is) leaves the waiting to OpenMP.
@@ -60,20 +61,20 @@ def setups(cores: int, quick: bool) -> list[Setup]:
     from monoculture.backends._embedded import default_threads
 
     fewer = max(1, cores - 1)
-    # libgomp's own default when neither variable is set: spin about 3 ms (300,000 rounds), then sleep. It is what
-    # the backend used before it asked for passive waiting; a set GOMP_SPINCOUNT overrides the policy's spinning.
+    # libgomp's own default when neither variable is set: spin about 3 ms (300,000 rounds), then sleep: what the
+    # backend had before it set a short spin. A set GOMP_SPINCOUNT overrides OMP_WAIT_POLICY's spinning.
     spin = {"GOMP_SPINCOUNT": "300000"}
     passive = {"OMP_WAIT_POLICY": "PASSIVE"}
-    chosen = [Setup(f"default (threads={default_threads(cores)}, passive)", "monoculture", None),
+    chosen = [Setup(f"default (threads={default_threads(cores)})", "monoculture", None),
               Setup(f"threads={cores}, spin 3 ms", "monoculture", cores, environment=spin),
               Setup(f"threads={fewer}, spin 3 ms", "monoculture", fewer, environment=spin)]
-    # One thread never waits for another: its wait policy does not matter. The default is passive.
+    # One thread never waits for another: how it would wait does not matter.
     chosen += [Setup(f"threads={threads}, passive", "monoculture", threads, environment=passive)
-               for threads in sorted({cores, fewer}, reverse=True) if threads > 1 and threads != default_threads(cores)]
-    if not quick:
-        # The alternative for a machine with nothing else to do: spin about 0.1 ms (GOMP_SPINCOUNT=10000).
+               for threads in sorted({cores, fewer}, reverse=True) if threads > 1]
+    if cores != default_threads(cores):  # the default's short spin (about 0.1 ms) on every core
         chosen.append(Setup(f"threads={cores}, spin 0.1 ms", "monoculture", cores,
                             environment={"GOMP_SPINCOUNT": "10000"}))
+    if not quick:
         chosen += [Setup(f"bare threads={cores}, poll 50", "bare", cores, 50, spin),
                    Setup(f"bare threads={cores}, poll 0", "bare", cores, 0, spin),
                    Setup(f"bare threads={fewer}, poll 0", "bare", fewer, 0, spin)]
@@ -83,10 +84,10 @@ def setups(cores: int, quick: bool) -> list[Setup]:
 # -- the measured process ------------------------------------------------------------------------------------------
 
 
-def _study(spec: str, threads: int | None, individuals: int, words: int) -> dict:
+def _study(spec: str, threads: int | None, individuals: int, words: int, mode: str) -> dict:
     entry: dict = {"spec": spec} if threads is None else {"spec": spec, "threads": threads}
     return {"name": "contention", "models": [entry], "conditions": [{"context": "none"}],
-            "colour": {"individuals": individuals, "words": words, "mode": "constrained"}}
+            "colour": {"individuals": individuals, "words": words, "mode": mode}}
 
 
 def _cpu_seconds() -> float:
@@ -94,12 +95,12 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_monoculture(spec: str, threads: int | None, individuals: int, words: int, out: Path) -> None:
+def run_monoculture(spec: str, threads: int | None, individuals: int, words: int, mode: str, out: Path) -> None:
     """Run the study; once the last sample is stored, print the CPU seconds since the model loaded, and exit."""
     from monoculture._run import run_study
     from monoculture.study import parse_study
 
-    study = parse_study(_study(spec, threads, individuals, words))
+    study = parse_study(_study(spec, threads, individuals, words, mode))
     planned = individuals * words * 2
 
     class Observer:
@@ -122,7 +123,7 @@ def run_monoculture(spec: str, threads: int | None, individuals: int, words: int
     run_study(study, out, observer=Observer())
 
 
-def run_bare(spec: str, threads: int, poll: int, store: Path) -> None:
+def run_bare(spec: str, threads: int, poll: int, mode: str, store: Path) -> None:
     """Replay the requests a monoculture run stored on a bare xllamacpp server set up as the backend sets it up."""
     import xllamacpp
 
@@ -151,7 +152,9 @@ def run_bare(spec: str, threads: int, poll: int, store: Path) -> None:
         decoding = Decoding(**json.loads(decoding_json))
         body = {"seed": seed, "max_tokens": decoding.max_tokens, "temperature": decoding.temperature,
                 "top_k": decoding.top_k, "top_p": decoding.top_p, "min_p": decoding.min_p,
-                "samplers": llama_samplers(decoding), "grammar": grammar}
+                "samplers": llama_samplers(decoding)}
+        if mode == "constrained":
+            body["grammar"] = grammar
         if model.kind == "chat":  # stored as "user: ..." (condition none: one user message)
             body["messages"] = [{"role": "user", "content": prompt.removeprefix("user: ")}]
             server.handle_chat_completions(with_sampled_probabilities(body, chat=True))
@@ -197,7 +200,8 @@ def measure(setup: Setup, spec: str, args: argparse.Namespace, folder: Path, ref
     """Run one configuration in a fresh process and return its figures."""
     out = folder / f"{spec.split(':')[1]}-{len(list(folder.iterdir()))}"
     command = [sys.executable, __file__, "--child", setup.engine, "--models", spec, "--individuals",
-               str(args.individuals), "--words", str(args.words), "--out", str(out), "--poll", str(setup.poll)]
+               str(args.individuals), "--words", str(args.words), "--out", str(out), "--poll", str(setup.poll),
+               "--mode", args.mode]
     if setup.threads is not None:
         command += ["--threads", str(setup.threads)]
     if setup.engine == "bare":
@@ -250,6 +254,8 @@ def main() -> None:
     parser.add_argument("--individuals", type=int, default=4)
     parser.add_argument("--words", type=int, default=6)
     parser.add_argument("--hogs", type=int, default=2)
+    parser.add_argument("--mode", choices=("constrained", "free"), default="constrained",
+                        help="free: hex codes unconstrained, answers of up to 64 tokens")
     parser.add_argument("--repeats", type=int, help="rounds over every configuration (medians printed); default 2, "
                         "1 with --quick")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds after which a run is stopped")
@@ -261,15 +267,15 @@ def main() -> None:
     parser.add_argument("--replay", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "monoculture":
-        return run_monoculture(args.models[0], args.threads, args.individuals, args.words, args.out)
+        return run_monoculture(args.models[0], args.threads, args.individuals, args.words, args.mode, args.out)
     if args.child == "bare":
-        return run_bare(args.models[0], args.threads, args.poll, args.replay)
+        return run_bare(args.models[0], args.threads, args.poll, args.mode, args.replay)
 
     from monoculture.backends._embedded import available_cores
 
     cores = available_cores()
     repeats = args.repeats or (1 if args.quick else 2)
-    print(f"{cores} cores; colour, constrained, condition none, {args.individuals} individuals x {args.words} words x "
+    print(f"{cores} cores; colour, {args.mode}, condition none, {args.individuals} individuals x {args.words} words x "
           f"2 = {args.individuals * args.words * 2} samples a run; {repeats} round(s), configurations interleaved; "
           f"runs stopped after {args.limit:.0f} s", flush=True)
     results: dict[tuple, list[dict]] = {}

@@ -47,7 +47,7 @@ def test_the_default_leaves_a_core_only_where_one_can_be_spared():
 
 
 # Runs a one-word study in a fresh process and prints, once the model is loaded, how many threads the process has and
-# the OpenMP wait policy llama.cpp was loaded with.
+# the OpenMP settings llama.cpp was loaded with.
 _COUNT_THREADS = """
 import os, sys
 from monoculture._run import run_study
@@ -58,7 +58,8 @@ class Count:
     def model_timed(self, info, expected_s): ...
     def sample_stored(self, record): ...
     def model_started(self, info, remaining):
-        print(len(os.listdir("/proc/self/task")), os.environ.get("OMP_WAIT_POLICY"), flush=True)
+        print(len(os.listdir("/proc/self/task")), os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"),
+              flush=True)
 
 study = {"models": [{"spec": "embedded:smollm2-135m-instruct", "threads": int(sys.argv[1]), "parallel": 1}],
          "conditions": [{"context": "none"}], "colour": {"individuals": 2, "words": ["lemon"], "mode": "constrained"}}
@@ -67,16 +68,16 @@ run_study(parse_study(study), sys.argv[2], observer=Count())
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
-def test_a_studys_threads_reach_llama_cpp_and_its_threads_sleep_while_they_wait(tmp_path, data_root):
+def test_a_studys_threads_reach_llama_cpp_and_its_threads_spin_briefly(tmp_path, data_root):
     # llama.cpp computes with OpenMP: a model with n threads has n - 1 worker threads beside the one that leads,
     # started while the model loads; everything else in a fresh process is the same whatever the threads.
-    loaded, policy = {}, {}
+    loaded, openmp = {}, {}
     for threads, environment in ((1, {"OMP_WAIT_POLICY": "ACTIVE"}), (3, {})):
         clean = {name: value for name, value in os.environ.items() if name not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
         done = subprocess.run([sys.executable, "-c", _COUNT_THREADS, str(threads), str(tmp_path / str(threads))],
                               capture_output=True, text=True, timeout=300, check=True, env={**clean, **environment})
-        count, policy[threads] = done.stdout.split()[:2]
+        count, *openmp[threads] = done.stdout.split()[:3]
         loaded[threads] = int(count)
     assert loaded[3] - loaded[1] == 2
-    # Waiting threads sleep instead of spinning, unless the user chose otherwise.
-    assert policy == {1: "ACTIVE", 3: "PASSIVE"}
+    # Waiting threads spin about 0.1 ms before they sleep, unless the user chose how OpenMP waits.
+    assert openmp == {1: ["ACTIVE", "None"], 3: ["None", "10000"]}
