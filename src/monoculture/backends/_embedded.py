@@ -110,9 +110,9 @@ def default_threads(cores: int | None = None) -> int:
     After every operation of every layer all threads wait at a barrier for the slowest, so a thread that has to
     share its core with another process holds up the others. From 4 cores on, leaving one free costs at most a
     quarter of the speed on an idle machine and keeps the others clear of one busy process; on 2 cores it halves
-    the threads, and with waiting threads sleeping (:func:`_import_runtime`) one thread was no faster than two,
-    idle or beside two busy processes (4.46 against 5.19 samples/s idle, 2.24 against 2.52 busy: SmolLM2,
-    docs/methods.md, section 6.1).
+    the threads: one thread made 4.49 samples/s idle against 7.23 for two (SmolLM2), and beside other work it beat two
+    threads that spin briefly (4.41 against 1.69 beside one busy core, 1.33 against 1.01 beside two) but not two
+    that sleep at once (4.28, 1.78; docs/methods.md, section 6.1).
     """
     cores = available_cores() if cores is None else cores
     return max(1, cores - 1 if cores >= 4 else cores)
@@ -123,12 +123,13 @@ def _import_runtime():  # noqa: ANN201 - the xllamacpp module
 
     llama.cpp's CPU threads are OpenMP's (this build's ``poll`` setting does nothing). libgomp's default lets a
     thread that waits at a barrier spin for about 3 ms first, and on a busy machine the spinning takes the core from
-    the very thread it waits for: beside two CPU-bound processes on 2 cores, a constrained colour run made 1.11
-    samples/s spinning against 2.52 sleeping at once (SmolLM2; Gemma 0.79 against 1.55), but sleeping at once costs
-    11-23% on an idle machine and more on free-form answers (many short steps). A short spin keeps both: 6.9-7.6
-    samples/s idle (6.73 with the default spin) and 2.1-2.2 beside the hogs (``benchmarks/contention.py``,
-    docs/methods.md, section 6.1). libgomp reads the setting once, when it is loaded, so it applies only if nothing
-    in the process loaded it before; a user's own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` wins.
+    the very thread it waits for (and spinning threads fare worse against other programs than sleeping ones). A
+    constrained colour run of SmolLM2 on 2 cores made 6.65 samples/s idle, 0.66 beside one busy core and 0.31 beside
+    two; the short spin makes 7.23, 1.69 and 1.01, and sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) 5.99, 4.28 and
+    1.78: 17% slower idle (also on free-form answers), up to 2.5x faster beside other work
+    (``benchmarks/contention.py``, docs/methods.md, section 6.1). libgomp reads the setting once, when it is
+    loaded, so it applies only if nothing in the process loaded it before; a user's own ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT`` wins.
     """
     if "xllamacpp" not in sys.modules and "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
