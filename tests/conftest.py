@@ -11,6 +11,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The suite runs in two or more processes (pyproject's addopts), so two model tests often share the cores: threads
+# that wait for their partners sleep at once instead of spinning through the other test's time slices
+# (docs/methods.md, section 6.1). Set before any test loads llama.cpp or torch; a test that needs the default
+# starts a subprocess without it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:

@@ -38,19 +38,19 @@ from monoculture.store import SampleRecord, Store
 from monoculture.study import ModelEntry, Study
 from monoculture.tasks import Task, render
 
-# Requests per second measured here (2 cores, 8 slots, persona and none prompts); used only to state the
-# expected duration up front.
+# Requests per second measured here (2 idle cores, 8 slots, persona and none prompts, "default" = untruncated sampling
+# at temperature 1: the demo, 15 min 08 s in all); used only to state the expected duration up front.
 _KNOWN_RATES = {
-    ("embedded:gemma-3-270m", "free"): 4.0, ("embedded:gemma-3-270m", "constrained"): 3.2,
-    ("embedded:gemma-3-270m", "exact"): 2.5,  # distinct prompts per second: a few requests each
-    # SmolLM2 free: 8.0 at llama.cpp's truncating defaults; 2.5 since "default" samples untruncated at temperature 1
-    # with llama.cpp's waiting threads asleep (18 answers of up to 40 tokens: 12 s on 2 idle cores).
-    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 5.7,
-    ("embedded:smollm2-135m-instruct", "exact"): 6.0,
-    # Colour terms in exact mode have 22 answers (each term lower-case and capitalised), so more undecided steps:
-    # 1.9 s and 0.45 s per distinct prompt (docs/methods.md, section 10.1).
-    ("embedded:gemma-3-270m", "exact", "colour_terms"): 0.5,
-    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 2.2,
+    # Gemma's 262,144-token vocabulary: every sampled token's probability sorts it, and the grammar scans it
+    ("embedded:gemma-3-270m", "free"): 4.0, ("embedded:gemma-3-270m", "constrained"): 2.35,
+    ("embedded:gemma-3-270m", "exact"): 1.8,  # distinct prompts per second: a few requests each
+    # SmolLM2 free: 2.5 (18 answers of up to 40 tokens: 12 s on 2 idle cores).
+    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 5.8,
+    ("embedded:smollm2-135m-instruct", "exact"): 5.1,
+    # Colour terms in exact mode have 22 answers (each term lower-case and capitalised), so more undecided steps
+    # per distinct prompt (docs/methods.md, section 10.1).
+    ("embedded:gemma-3-270m", "exact", "colour_terms"): 0.4,
+    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 1.1,
 }
 # Loading a model and its sampling probe, per model with samples to draw (embedded models: 2-6 s measured here).
 _LOAD_SECONDS = 5.0
