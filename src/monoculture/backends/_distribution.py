@@ -251,8 +251,9 @@ def llama_next_tokens(complete: Complete, prompt_text: str, body: dict,
                     break
                 banned = [[c.token, False] for c in candidates if _allows(rests, c)]
                 try:
+                    # Only the token it is forced onto is read: one listed, not the whole list's sort and reply.
                     forced, _ = _listed(await complete({**base, "prompt": prompt, "grammar": answer_grammar(rests),
-                                                        "logit_bias": banned}))
+                                                        "logit_bias": banned, "n_probs": 1}))
                 except BackendError:  # llama.cpp refuses when the ban leaves the grammar no token: none is left
                     break
                 if forced is None or not math.isfinite(forced.logprob) or any(
