@@ -32,7 +32,9 @@ def test_colour_terms_exact_and_questions_free_on_smollm2(tmp_path, data_root):
     started = time.perf_counter()
     summary = monoculture.run(study, tmp_path)
     elapsed = time.perf_counter() - started
-    assert 0.5 <= elapsed / preview.seconds <= 2.0, (elapsed, preview.seconds)
+    # Rates measured on idle cores; the suite runs a file per core, so another model test may share them (up to
+    # twice as slow): 1.3x idle here (18 s for 14 s), 3x allowed.
+    assert 0.5 <= elapsed / preview.seconds <= 3.0, (elapsed, preview.seconds)
     cell = summary.models["embedded:smollm2-135m-instruct"]["none@default"]
     terms = cell.tasks["colour_terms"]
     # Exact mode: one distribution per distinct prompt (both replicates and all three individuals share it).
