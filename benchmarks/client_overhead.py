@@ -19,12 +19,13 @@ population (50 individuals x 199 words x 2 = 19,900 samples; free mode, conditio
 - the store's share: the CPU seconds the same records cost when checked (``Store.has``) and appended
   (``Store.add``, one committed row each) into a fresh store, as the runner does for each sample, over the run's;
 - the floor: a bare ``httpx.AsyncClient`` loop sending the same request bodies to the same server with as many in
-  flight, and parsing each reply as JSON (nothing planned, parsed or stored), with one client per endpoint as the
-  backend has it, and with the requests spread over clients of 8 (httpcore's pool costs more per request the more
-  requests one client has in flight: encode/httpx#3215).
+  flight, and parsing each reply as JSON (nothing planned, parsed or stored), with one client per endpoint (as the
+  backend had it), and with the requests spread over clients of 8 (as the backend has it since: httpcore's pool
+  costs more per request the more requests one client has in flight, encode/httpx#3215).
 
 Whether ``sniffio`` can be imported is printed too: httpcore 1.0 tries to import it several times per request,
-and without it (anyio 4 no longer installs it) each failed import searches ``sys.path`` again.
+and without it (anyio 4 no longer installs it; monoculture depends on it) each failed import searches ``sys.path``
+again.
 
 The two cores are shared by the client, the server and whatever else runs: requests per second fall with load;
 CPU per 1,000 requests is the figure to compare. ``--quick``: 10 individuals (3,980 samples).

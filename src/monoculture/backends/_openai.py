@@ -53,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import itertools
 import json
 import math
 import os
@@ -116,6 +117,10 @@ MIN_SECRET_CHARS = 8
 # A server claiming more slots than this is not believed (requests in flight are sized from it).
 MAX_SLOTS = 256
 REDACTED = "[redacted]"
+# Requests in flight per httpx client: httpcore's pool looks through every connection and waiting request whenever
+# one starts or ends (encode/httpx#3215), so one client with 64 in flight needs 2.4x the CPU per request of clients
+# with 8 each (benchmarks/client_overhead.py); a model's requests are dealt out in turn to enough clients.
+IN_FLIGHT_PER_CLIENT = 8
 
 
 def hosted_kind(model: str) -> ModelKind:
@@ -288,7 +293,8 @@ class OpenAIBackend(Backend):
         self._api_key_env = api_key_env
         self._timeout_s = read_timeout_s if read_timeout_s is not None else request_timeout()
         self._timeout = httpx.Timeout(connect=connect_timeout_s, read=self._timeout_s, write=30.0, pool=None)
-        self._client: Any = None
+        self._clients: list[Any] = []
+        self._turn = itertools.count()
         self._vllm_version: tuple[int, ...] = ()
         # vLLM: what its log-probabilities are ("processed", "raw" or None: neither), found out at the first sample
         self._vllm_logprobs: str | None = None
@@ -455,14 +461,17 @@ class OpenAIBackend(Backend):
     def _async_client(self) -> Any:
         # A client belongs to one event loop; the runner starts one loop per model, tests may start several.
         loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
+        if not self._clients or self._client_loop is not loop:
             httpx = self._httpx
+            # Each client may hold every request in flight (dealing in turn does not balance requests of unequal
+            # length exactly): none ever waits for a connection.
             slack = self.info.max_concurrency * 2 + 2
-            self._client = httpx.AsyncClient(headers=self._headers(), timeout=self._timeout,
-                                             limits=httpx.Limits(max_connections=slack,
-                                                                 max_keepalive_connections=slack))
+            self._clients = [httpx.AsyncClient(headers=self._headers(), timeout=self._timeout,
+                                               limits=httpx.Limits(max_connections=slack,
+                                                                   max_keepalive_connections=slack))
+                             for _ in range(max(1, math.ceil(self.info.max_concurrency / IN_FLIGHT_PER_CLIENT)))]
             self._client_loop = loop
-        return self._client
+        return self._clients[next(self._turn) % len(self._clients)]
 
     def _shown(self, text: str, limit: int = 300) -> str:
         """Server text fit for an error message: no key, no control characters (terminal escapes), one line."""
@@ -689,8 +698,8 @@ class OpenAIBackend(Backend):
 
     async def aclose(self) -> None:
         """Close the connections."""
-        if self._client is not None:
-            client, self._client = self._client, None
+        clients, self._clients = self._clients, []
+        for client in clients:
             try:
                 await client.aclose()
             except RuntimeError:  # its event loop is gone already; the sockets went with it
