@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -25,8 +24,6 @@ from monoculture.backends._hf import DEFAULT_BATCH, NO_GRAMMAR, HFBackend, sampl
 from monoculture.backends.catalogue import backends_available
 from monoculture.errors import BackendError, ModelSpecError, ModelUnavailableError
 
-# As the backend does before it imports torch: these tests import torch themselves, and may do so first.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PURE = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=6)
 QUESTION = (("user", "Which colour goes with the word 'lemon'? Answer with one colour name."),)
