@@ -7,8 +7,11 @@ is the best of ``--repeats``. The kinds: one greedy token; one token listing the
 (exact mode lists 2,000 a step); one token under the colour grammar; one token under a two-answer grammar with 2,000
 listed (exact mode's "forced" request); 8 tokens of pure sampling (temperature 1, no truncation: the default) free
 and under the colour grammar, each with and without the probability of every sampled token (``post_sampling_probs``,
-which the repeats alarm needs and which makes llama.cpp sort the whole vocabulary at every token). Gemma's vocabulary
-has 262,144 tokens, SmolLM2's 49,152: the gap between the rows is the per-token work that grows with it.
+which the repeats alarm needs and which makes llama.cpp sort the whole vocabulary at every token); and one step of a
+constrained colour answer sampled a token at a time (``backends/_stepwise.py``: the allowed tokens raised and listed
+with their constrained probabilities), which replaces about 8 tokens of "colour grammar, probabilities" with about 8
+such steps. Gemma's vocabulary has 262,144 tokens, SmolLM2's 49,152: the gap between the rows is the per-token work
+that grows with it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import argparse
 import time
 
 from monoculture.backends._embedded import EMBEDDED_MODELS, EmbeddedBackend
+from monoculture.backends._stepwise import answer_language, step_body
+from monoculture.backends._vocabulary import read_vocabulary
 
 COLOUR_PROMPT = "Question: What colour do you associate with the word 'ocean'? Answer with a hex code.\nAnswer:"
 COLOUR_GRAMMAR = 'root ::= " "? "#" [0-9a-fA-F]{6}\n'
@@ -51,7 +56,12 @@ def main() -> None:
         backend = EmbeddedBackend(f"embedded:{name}", model.locate(), model.kind, parallel=1)
         server = backend._server
         print(f"{name} ({backend.threads} threads), ms per request, best of {args.repeats}:")
-        for label, prompt, body in KINDS:
+        language = answer_language(r" ?#[0-9a-fA-F]{6}", read_vocabulary(model.locate()))
+        after_hash = language.allowed[language.allowed[language.initial][read_vocabulary(model.locate())
+                                                                          .tokens_by_text["#"][0]]]
+        step = ("1 step of a colour answer, a token at a time (after '#')", COLOUR_PROMPT + " #",
+                step_body({}, None, sorted(after_hash), 1.0))
+        for label, prompt, body in [*KINDS, step]:
             server.handle_completions({**body, "prompt": prompt, "seed": 0})  # caches the prompt
             best = float("inf")
             for seed in range(args.repeats):
@@ -60,7 +70,7 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
             if "error" in reply:
                 raise SystemExit(f"{name}: llama.cpp refused {label!r}: {reply['error']}")
-            print(f"  {label:58s} {best * 1000:7.1f}")
+            print(f"  {label:62s} {best * 1000:7.1f}")
 
 
 if __name__ == "__main__":

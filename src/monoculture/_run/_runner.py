@@ -215,8 +215,9 @@ class _Sampler:
         if mode == "exact":  # the distribution computed is the untruncated one: store what it was computed with
             decoding = decoding.untruncated()
         grammar = sample.task.grammar(sample.prompt) if mode in ("constrained", "exact") else None
+        pattern = sample.task.answer_pattern(sample.prompt) if mode == "constrained" else None
         request = GenerationRequest(decoding=decoding, seed=sample.key.seed(self.study.seed), prompt=rendered.prompt,
-                                    messages=rendered.messages, grammar=grammar,
+                                    messages=rendered.messages, grammar=grammar, answer_pattern=pattern,
                                     asked=Asked(sample.task, sample.prompt))
         return request, rendered.as_sent()
 

@@ -69,6 +69,9 @@ class GenerationRequest:
     prompt: str | None = None
     messages: tuple[tuple[str, str], ...] | None = None
     grammar: str | None = None  # GBNF: constrained elicitation
+    # The grammar's language as a regular expression, where the task has one whose answers never begin one another
+    # (a hex code): llama.cpp backends then sample it a token at a time (backends/_stepwise.py).
+    answer_pattern: str | None = None
     # What is asked, as the task sees it. Real models ignore it; the fake: models answer from it.
     asked: Asked | None = field(default=None, compare=False)
 

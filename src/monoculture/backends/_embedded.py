@@ -37,12 +37,18 @@ from monoculture.backends._distribution import (
     sampled_logprob,
     with_sampled_probabilities,
 )
+from monoculture.backends._stepwise import AnswerLanguage, PromptSlots, StepCache, answer_language, sample_stepwise
+from monoculture.backends._vocabulary import Vocabulary, read_vocabulary
 from monoculture.errors import BackendError, ModelSpecError, ModelUnavailableError
 
 # Slots decoded together by llama.cpp: about twice the throughput of one at a time on 2 cores.
 DEFAULT_PARALLEL = 8
 # Tokens of context per slot: a Wikipedia sentence, the prompt and the chat template fit with room to spare.
 CONTEXT_PER_SLOT = 1024
+# Host memory for prompts slots gave up (see EmbeddedBackend.__init__).
+PROMPT_CACHE_MIB = 256
+# Chat prompts whose template-applied text is kept (a constrained answer asks for it at every step).
+CACHED_TEMPLATES = 1024
 
 
 def _gemma_path() -> Path:
@@ -183,6 +189,10 @@ class EmbeddedBackend(Backend):
         params.swa_full = True
         params.verbosity = -1  # llama.cpp's own log would drown the progress bar
         self._deterministic = deterministic
+        # llama.cpp keeps prompts a slot gives up in host memory (8 GiB by default) to restore them later: the demo
+        # peaked at 4.3 GB with it. Each prompt's requests come together (PromptSlots keeps a slot per prompt), so
+        # little is restored: 256 MiB bounds it.
+        params.cache_ram_mib = PROMPT_CACHE_MIB
         if deterministic:
             # The server's default for requests that do not say (``_body`` says so for its own); without reuse
             # the host-memory prompt cache would only copy slot states back and forth.
@@ -194,6 +204,10 @@ class EmbeddedBackend(Backend):
             raise ModelUnavailableError(f"llama.cpp could not load {path}: {error}") from error
         # One thread per slot: the blocking calls release the GIL while llama.cpp decodes.
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="llama")
+        self._path = path
+        self._steps = StepCache()
+        self._slots = PromptSlots(parallel)
+        self._templates: dict[tuple, str] = {}
         self.info = ModelInfo(
             spec=spec, kind=kind, backend="embedded", file=str(path), sha256=sha256_of(path),
             size_bytes=path.stat().st_size, licence=licence,
@@ -233,9 +247,48 @@ class EmbeddedBackend(Backend):
                           logprob=sampled_logprob(response))
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        """Run one request on a free slot."""
+        """Run one request on a free slot; a constrained answer whose language is regular, a step at a time."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call, request)
+        language = self._language(request)
+        if language is None:
+            return await loop.run_in_executor(self._pool, self._call, request)
+        prompt_text = await self._template_applied(request)
+        base = {"cache_prompt": False} if self._deterministic else {}
+        return await sample_stepwise(self._slots.pinned(self._complete_async, prompt_text), language, prompt_text,
+                                     request.decoding, request.seed, self._steps, base)
+
+    async def _complete_async(self, body: dict) -> dict:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._complete, body)
+
+    def _vocabulary(self) -> Vocabulary | None:
+        """The model's vocabulary from its GGUF file, or None if its tokenizer is not one this reads."""
+        try:
+            return read_vocabulary(self._path)
+        except ValueError:
+            return None
+
+    def _language(self, request: GenerationRequest) -> AnswerLanguage | None:
+        """The answer language to sample a step at a time, or None for llama.cpp's grammar sampler (no pattern, a
+        truncating decoding, or a pattern or vocabulary the step sampler cannot read)."""
+        if request.grammar is None or request.answer_pattern is None or request.decoding.truncates:
+            return None
+        vocabulary = self._vocabulary()
+        try:
+            return answer_language(request.answer_pattern, vocabulary) if vocabulary else None
+        except ValueError:
+            return None
+
+    async def _template_applied(self, request: GenerationRequest) -> str:
+        if request.messages is None:
+            return request.prompt or ""
+        text = self._templates.get(request.messages)
+        if text is None:
+            loop = asyncio.get_running_loop()
+            text = await loop.run_in_executor(self._pool, self._prompt_text, request)
+            if len(self._templates) >= CACHED_TEMPLATES:
+                self._templates.clear()
+            self._templates[request.messages] = text
+        return text
 
     def _complete(self, body: dict) -> dict:
         response = self._server.handle_completions(body)
@@ -262,16 +315,12 @@ class EmbeddedBackend(Backend):
         if has_prefix_answers(choices):
             raise BackendError(f"{self.info.spec} has no exact mode for answers that begin other answers "
                                f"({', '.join(choices)}): use mode = \"constrained\"")
-        loop = asyncio.get_running_loop()
-        prompt_text = await loop.run_in_executor(self._pool, self._prompt_text, request)
-
-        async def complete(body: dict) -> dict:
-            return await loop.run_in_executor(self._pool, self._complete, body)
-
+        prompt_text = await self._template_applied(request)
+        complete = self._slots.pinned(self._complete_async, prompt_text)
         body = {"seed": request.seed, "top_k": 0, "top_p": 1.0, "min_p": 0.0}
         if self._deterministic:
             body["cache_prompt"] = False
-        next_tokens = llama_next_tokens(complete, prompt_text, body, answer_spellings(choices))
+        next_tokens = llama_next_tokens(complete, prompt_text, body, answer_spellings(choices), self._vocabulary())
         return await explore(next_tokens, choices, request.decoding.temperature)
 
     async def aclose(self) -> None:

@@ -160,6 +160,19 @@ class Task(ABC):
         options = " | ".join(gbnf_literal(choice) for choice in prompt.choices)
         return f'root ::= " "? ({options})\n'
 
+    def answer_pattern(self, prompt: Prompt) -> str | None:
+        """The grammar's language as a regular expression (Python syntax), where no answer begins another: the
+        embedded models then sample constrained answers a token at a time, faster on a large vocabulary and with the
+        exact probability of each (``backends/_stepwise``). None: the grammar alone is used.
+
+        The default matches the default :meth:`grammar` (an optional space, then one of the choices); a task that
+        writes its own grammar writes its own pattern, or none."""
+        if prompt.choices is None or type(self).grammar is not Task.grammar:
+            return None
+        import re
+
+        return " ?(?:" + "|".join(re.escape(choice) for choice in sorted(prompt.choices)) + ")"
+
     def answer_set(self, prompt: Prompt) -> tuple[str, ...] | None:
         """The closed answer set of a prompt (exact mode asks for its distribution), or None."""
         return prompt.choices

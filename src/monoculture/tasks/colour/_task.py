@@ -29,6 +29,8 @@ _HEX = re.compile(r"#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?(?![0-9a-fA-F])")
 ALPHA_DROPPED = "#RRGGBBAA: the alpha digits were dropped"
 # Constrained mode: an optional leading space (base prompts end in "Answer:") and exactly one code.
 _GRAMMAR = 'root ::= " "? "#" [0-9a-fA-F]{6}\n'
+# The same language as a regular expression, for step-by-step sampling (no code begins another).
+_PATTERN = r" ?#[0-9a-fA-F]{6}"
 # Words whose answers the report shows as swatches.
 SWATCH_WORDS = 6
 
@@ -98,6 +100,10 @@ class ColourTask(Task):
     def grammar(self, prompt: Prompt) -> str:
         """GBNF for exactly one hex code."""
         return _GRAMMAR
+
+    def answer_pattern(self, prompt: Prompt) -> str:
+        """The grammar's language as a regular expression."""
+        return _PATTERN
 
     def simulated_answer(self, prompt: Prompt, population: Simulated, rng: random.Random) -> tuple[str, float] | None:
         """Uniform: any of the 16.7 million codes; constant: mid grey for everyone; human: a human's chip."""
