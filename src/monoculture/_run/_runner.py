@@ -39,20 +39,20 @@ from monoculture.study import ModelEntry, Study
 from monoculture.tasks import Task, render
 
 # Requests per second measured here (2 idle cores, 8 slots, persona and none prompts, "default" = untruncated sampling
-# at temperature 1: the demo, 15 min 08 s in all); used only to state the expected duration up front.
+# at temperature 1: the demo, 6 min 53 s in all; benchmarks/demo_breakdown.py); used only to state the expected duration
+# up front.
 _KNOWN_RATES = {
-    # Gemma's 262,144-token vocabulary: every sampled token's probability sorts it, and the grammar scans it
-    # Gemma free: 0.57 (colour, answers of up to 64 tokens, the paper's six conditions: benchmarks/embedded_speed.py);
-    # 4.0 was llama.cpp's truncating default, which stops far sooner.
-    ("embedded:gemma-3-270m", "free"): 0.57, ("embedded:gemma-3-270m", "constrained"): 2.35,
-    ("embedded:gemma-3-270m", "exact"): 1.8,  # distinct prompts per second: a few requests each
+    # Gemma free: 0.57 (colour, answers of up to 64 tokens, the paper's six conditions: benchmarks/embedded_speed.py).
+    # Constrained colour codes are sampled a token at a time (backends/_stepwise.py; 2.35 with llama.cpp's grammar).
+    ("embedded:gemma-3-270m", "free"): 0.57, ("embedded:gemma-3-270m", "constrained"): 6.1,
+    ("embedded:gemma-3-270m", "exact"): 4.7,  # distinct prompts per second: a few requests each
     # SmolLM2 free: 2.5 (18 answers of up to 40 tokens: 12 s on 2 idle cores).
-    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 5.8,
-    ("embedded:smollm2-135m-instruct", "exact"): 5.1,
+    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 8.4,
+    ("embedded:smollm2-135m-instruct", "exact"): 6.3,
     # Colour terms in exact mode have 22 answers (each term lower-case and capitalised), so more undecided steps
     # per distinct prompt (docs/methods.md, section 10.1).
-    ("embedded:gemma-3-270m", "exact", "colour_terms"): 0.4,
-    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 1.1,
+    ("embedded:gemma-3-270m", "exact", "colour_terms"): 4.0,
+    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 3.5,
 }
 # Loading a model and its sampling probe, per model with samples to draw (embedded models: 2-6 s measured here).
 _LOAD_SECONDS = 5.0
