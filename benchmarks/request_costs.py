@@ -56,9 +56,9 @@ def main() -> None:
         backend = EmbeddedBackend(f"embedded:{name}", model.locate(), model.kind, parallel=1)
         server = backend._server
         print(f"{name} ({backend.threads} threads), ms per request, best of {args.repeats}:")
-        language = answer_language(r" ?#[0-9a-fA-F]{6}", read_vocabulary(model.locate()))
-        after_hash = language.allowed[language.allowed[language.initial][read_vocabulary(model.locate())
-                                                                          .tokens_by_text["#"][0]]]
+        vocabulary = read_vocabulary(model.locate())
+        language = answer_language(r" ?#[0-9a-fA-F]{6}", vocabulary)
+        after_hash = language.allowed[language.allowed[language.initial][vocabulary.tokens_by_text["#"][0]]]
         step = ("1 step of a colour answer, a token at a time (after '#')", COLOUR_PROMPT + " #",
                 step_body({}, None, sorted(after_hash), 1.0))
         for label, prompt, body in [*KINDS, step]:

@@ -155,19 +155,16 @@ class StepCache:
     def __init__(self, size: int = CACHED_STEPS) -> None:
         self.size = size
         self._steps: OrderedDict[tuple, asyncio.Future] = OrderedDict()
-        self.asked = self.reused = 0
 
     async def get(self, key: tuple, compute: Callable[[], Awaitable[StepDistribution]]) -> StepDistribution:
         future = self._steps.get(key)
-        if future is not None and not (future.done() and future.exception() is not None):
+        if future is not None:  # a failed step is removed at once, so what is here is done or under way
             self._steps.move_to_end(key)
-            self.reused += 1
             return await asyncio.shield(future)
         future = asyncio.get_running_loop().create_future()
         self._steps[key] = future
         while len(self._steps) > self.size:
             self._steps.popitem(last=False)
-        self.asked += 1
         try:
             future.set_result(await compute())
         except BaseException as error:
@@ -255,21 +252,19 @@ class PromptSlots:
     def __init__(self, count: int) -> None:
         self.count = count
         self._owners: OrderedDict[str, int] = OrderedDict()  # prompt -> its slot, least recently used first
-        self._last = [""] * count  # the prompt each slot holds
         self._active: dict[int, int] = {}  # slot -> requests waiting for it or running on it
         self._locks = [asyncio.Lock() for _ in range(count)]
 
     def _slot(self, prompt_text: str) -> int:
         slot = self._owners.pop(prompt_text, None)
         if slot is None:
-            by_use = list(self._owners.values())
-            unused = [slot for slot in range(self.count) if slot not in by_use]
+            holder = {held: owner for owner, held in self._owners.items()}  # slot -> the prompt it holds
+            by_use = list(holder)
+            unused = [slot for slot in range(self.count) if slot not in holder]
             free = [*unused, *(slot for slot in by_use if not self._active.get(slot))] or [*unused, *by_use]
-            slot = max(free, key=lambda candidate: _shared_beginning(self._last[candidate], prompt_text))
-            for owner, held in list(self._owners.items()):
-                if held == slot:
-                    del self._owners[owner]
-            self._last[slot] = prompt_text
+            slot = max(free, key=lambda candidate: _shared_beginning(holder.get(candidate, ""), prompt_text))
+            if slot in holder:
+                del self._owners[holder[slot]]
         self._owners[prompt_text] = slot
         return slot
 
