@@ -142,3 +142,33 @@ def test_draws_follow_the_distribution_and_the_seed():
     counts = Counter(draw(distribution, seed) for seed in range(20_000))
     assert counts["a finch"] / 20_000 == pytest.approx(0.75, abs=0.015)
     assert draw({"a finch": 1.0, "a chicken": 0.0}, 3) == "a finch"
+
+
+def test_exact_steps_below_the_measured_own_mass_ask_once_and_count_no_outside_mass():
+    """On a vocabulary-read model a step asks the allowed tokens' own total (a greedy request) only where the path's
+    own probability is at least OWN_MASS_MEASURED; below it one listing request gives their relative probabilities,
+    which sum to 1, so nothing is counted as refused there."""
+    from monoculture.backends._distribution import OWN_MASS_MEASURED, llama_next_tokens
+    from monoculture.backends._vocabulary import Vocabulary
+
+    vocabulary = Vocabulary("gpt2", (" a", " an", "n", " eagle", " finch", "x"))
+    bodies: list[dict] = []
+
+    async def complete(body: dict) -> dict:  # a llama.cpp reply: " a" 0.2, " an" 0.1 of the model's own mass
+        bodies.append(body)
+        if not body.get("post_sampling_probs"):
+            step = {"id": 0, "token": " a", "logprob": math.log(0.2), "top_logprobs": []}
+        else:
+            step = {"id": 0, "token": " a", "prob": 2 / 3,
+                    "top_probs": [{"id": 0, "prob": 2 / 3}, {"id": 1, "prob": 1 / 3}]}
+        return {"choices": [{"logprobs": {"content": [step]}}]}
+
+    next_tokens = llama_next_tokens(complete, "Q?", {}, {"a finch": (" a finch",), "an eagle": (" an eagle",)},
+                                    vocabulary)
+    root = asyncio.run(next_tokens((), (" a finch", " an eagle")))
+    assert len(bodies) == 2  # the own total and the list
+    assert {c.text: math.exp(c.logprob) for c in root} == pytest.approx({" a": 0.2, " an": 0.1})
+    faint = Candidate(5, "x", math.log(OWN_MASS_MEASURED / 2))
+    deeper = asyncio.run(next_tokens((faint,), (" a finch", " an eagle")))
+    assert len(bodies) == 3  # one request: the list
+    assert {c.text: math.exp(c.logprob) for c in deeper} == pytest.approx({" a": 2 / 3, " an": 1 / 3})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import monoculture
 from conftest import run_cli
 from monoculture.study import parse_study
@@ -56,3 +58,33 @@ def test_a_decoding_axis_reaches_every_request(tmp_path, data_root):
     cells = summary.models["embedded:smollm2-135m-instruct"]
     assert cells["none@1+top_p=0.5"].decoding["top_p"] == 0.5 and cells["none@1+top_p=1"].decoding["top_p"] == 1.0
     assert cells["none@1+top_p=0.5"].decoding["top_k"] == 0  # what the condition leaves unset comes from [decoding]
+
+
+def test_two_embedded_models_in_a_row_sample_side_by_side_and_the_estimate_counts_the_slower():
+    """Embedded models that follow each other share the cores; a model with its own threads, a deterministic one, a
+    twin or a server keeps its turn. The estimate of a pair is its slower member at SHARED_CORES_RATE of its speed."""
+    from monoculture._run._runner import SHARED_CORES_RATE, sampled_together
+    from monoculture.backends import default_threads
+
+    gemma, smol = "embedded:gemma-3-270m", "embedded:smollm2-135m-instruct"
+
+    def groups(models):
+        study = parse_study({"name": "pairs", "seed": 1, "conditions": [{"context": "none"}], "models": models,
+                             "concepts": {"individuals_per_target": 1, "targets": ["robin"]}})
+        return [[entry.spec for entry in group] for group in sampled_together(study, list(study.models))]
+
+    if default_threads() < 2:  # one core: nothing to share
+        assert groups([gemma, smol]) == [[gemma], [smol]]
+        return
+    twin = {"spec": f"aligned:{gemma}", "reward": "consensus", "beta": 0.3}
+    assert groups([gemma, smol, twin, "fake:uniform"]) == [[gemma, smol], [f"aligned:{gemma} [reward=consensus beta=0.3]"],
+                                                            ["fake:uniform"]]
+    assert groups([{"spec": gemma, "threads": 1}, smol]) == [[gemma], [smol]]
+    assert groups([{"spec": gemma, "deterministic": True}, smol]) == [[gemma], [smol]]
+    assert groups([gemma, "fake:uniform", smol]) == [[gemma], ["fake:uniform"], [smol]]
+    preview = monoculture.plan(parse_study({"name": "pairs", "seed": 1, "conditions": [{"context": "none"}],
+                                            "models": [gemma, smol],
+                                            "concepts": {"individuals_per_target": 1, "targets": ["robin"]}}))
+    alone = {spec: sum(row.seconds for row in preview.rows if row.model == spec) for spec in (gemma, smol)}
+    loading = 2 * 5.0  # _LOAD_SECONDS a model
+    assert preview.seconds == pytest.approx(max(alone.values()) / SHARED_CORES_RATE + loading)

@@ -132,8 +132,9 @@ def test_languages_the_step_sampler_refuses():
 # -- the slots -------------------------------------------------------------------------------------------------
 
 
-def test_prompt_slots_keep_a_prompt_on_its_slot_and_take_one_request_at_a_time():
-    slots = PromptSlots(2)
+def _recording_slots(count: int):
+    """PromptSlots and a fake ``complete`` that records (prompt, slot) and the most requests a slot ever ran at once."""
+    slots = PromptSlots(count)
     running: collections.Counter = collections.Counter()
     seen: list[tuple[str, int]] = []
     most = collections.Counter()
@@ -147,9 +148,15 @@ def test_prompt_slots_keep_a_prompt_on_its_slot_and_take_one_request_at_a_time()
         return {}
 
     async def ask(prompt: str, times: int) -> None:
-        pinned = slots.pinned(complete, prompt)
-        for _ in range(times):
-            await pinned({"prompt": prompt})
+        async with slots.reserved(complete, prompt) as on_slot:
+            for _ in range(times):
+                await on_slot({"prompt": prompt})
+
+    return ask, seen, most
+
+
+def test_samples_of_a_prompt_queue_for_its_slot_and_a_new_prompt_takes_the_least_recently_used():
+    ask, seen, most = _recording_slots(2)
 
     async def main() -> None:
         await asyncio.gather(ask("A", 3), ask("A", 3), ask("B", 3))
@@ -159,11 +166,24 @@ def test_prompt_slots_keep_a_prompt_on_its_slot_and_take_one_request_at_a_time()
 
     asyncio.run(main())
     slot_of = collections.defaultdict(set)
-    for prompt, slot in seen[:10]:
+    for prompt, slot in seen[:9]:
         slot_of[prompt].add(slot)
     assert len(slot_of["A"]) == len(slot_of["B"]) == 1 and slot_of["A"] != slot_of["B"]
     assert max(most.values()) == 1  # never two requests on one slot at once
+    # the second sample of A waited for the first to finish instead of taking turns with it
+    order = [index for index, (prompt, _) in enumerate(seen[:9]) if prompt == "A"]
+    assert order == sorted(order) and len(order) == 6
     assert [slot for _, slot in seen[-2:]] == [*slot_of["B"], *slot_of["A"]]
+
+
+def test_a_prompt_with_more_samples_waiting_than_slots_spreads_to_a_free_one():
+    ask, seen, _ = _recording_slots(3)
+
+    async def main() -> None:
+        await asyncio.gather(ask("A", 2), ask("A", 2), ask("A", 2))
+
+    asyncio.run(main())
+    assert len({slot for _, slot in seen}) == 2  # the second waits for the first's slot, the third takes another
 
 
 # -- sampling on the real models ---------------------------------------------------------------------------------
@@ -284,6 +304,78 @@ def test_step_sampling_is_seeded_and_falls_back_to_the_grammar_when_the_decoding
     assert pattern.fullmatch(truncated.text.rstrip()), truncated.text
 
 
+def test_a_short_list_keeps_the_servers_probabilities_and_leaves_the_rest_unlisted():
+    """Listed tokens keep the probabilities llama.cpp gives (renormalised over every allowed token), a draw beyond
+    them is None, and a whole list is renormalised as before."""
+    reply = {"choices": [{"logprobs": {"content": [{"top_probs": [
+        {"id": 7, "prob": 0.5}, {"id": 3, "prob": 0.3}, {"id": 99, "prob": 0.05}]}]}}]}  # 99: refused
+    short = read_step(reply, {3, 7, 8, 9})
+    assert short.unlisted == pytest.approx(0.2) and dict(short.probabilities()) == pytest.approx({3: 0.3, 7: 0.5})
+    assert short.draw(0.1) == (3, pytest.approx(0.3)) and short.draw(0.5) == (7, pytest.approx(0.5))
+    assert short.draw(0.85) is None
+    whole = read_step(reply, {3, 7})
+    assert whole.unlisted == 0 and dict(whole.probabilities()) == pytest.approx({3: 0.375, 7: 0.625})
+    assert whole.draw(0.999) == (7, pytest.approx(0.625))
+
+
+def _draw_two_tokens(backend, seeds, listed):
+    """The first two tokens of constrained colour answers to "ocean", drawn a step at a time listing ``listed``."""
+    from monoculture.backends._stepwise import StepCache, sample_stepwise
+
+    short = Decoding(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=2)
+    _, request = _prompt_text(backend, "ocean")
+    language = answer_language(COLOUR, read_vocabulary(_model_path("smollm2-135m-instruct")))
+    base = {"cache_prompt": False} if backend.info.deterministic else {}
+
+    async def one(seed: int, cache: StepCache):
+        prompt_text, prompt_tokens = await backend._prompt(request)
+        async with backend._slots.reserved(backend._complete_async, prompt_text) as complete:
+            return await sample_stepwise(complete, language, prompt_text, short, seed, cache, base, listed=listed,
+                                         prompt_tokens=prompt_tokens)
+
+    async def all_seeds():
+        cache = StepCache()
+        return await asyncio.gather(*(one(seed, cache) for seed in seeds))
+
+    return asyncio.run(all_seeds())
+
+
+@pytest.mark.model
+def test_steps_listing_a_few_tokens_draw_the_rest_exactly(data_root):
+    """SmolLM2's first digit of a code has 197 allowed tokens. Listing 2 a step (so many draws fall beyond the list
+    and the server draws from the rest) against listing all: 300 draws each of the first two tokens, the same
+    distribution (two-sample chi-square, p > 0.001); and, one slot without cached prompts (the same logits for
+    both), each text reported with the same probability, its path's, to 1e-5."""
+    from scipy.stats import chi2_contingency
+
+    draws = 300
+    backend = load_backend("embedded:smollm2-135m-instruct", ModelOptions())
+    try:
+        few, every = (_draw_two_tokens(backend, range(draws), listed) for listed in (2, None))
+    finally:
+        asyncio.run(backend.aclose())
+    counts = [collections.Counter(g.text.lstrip() for g in sample) for sample in (few, every)]
+    # a fifth or more of the draws fall beyond the two likeliest texts, so the server's draws from the rest count
+    assert sum(count for _, count in counts[1].most_common(2)) < draws * 0.8
+    common = sorted(text for text in set(counts[0]) | set(counts[1]) if counts[0][text] + counts[1][text] >= 10)
+    table = [[c[text] for text in common] + [draws - sum(c[text] for text in common)] for c in counts]
+    assert len(common) >= 4
+    _, p_value, _, _ = chi2_contingency(table)
+    assert p_value > 0.001, (p_value, table)
+
+    backend = load_backend("embedded:smollm2-135m-instruct", ModelOptions(deterministic=True))
+    try:
+        few, every = (_draw_two_tokens(backend, range(16), listed) for listed in (2, None))
+    finally:
+        asyncio.run(backend.aclose())
+    reported = {g.text: g.logprob for g in every}
+    compared = [(math.exp(g.logprob), math.exp(reported[g.text])) for g in few if g.text in reported]
+    assert len(compared) >= 4
+    for mine, theirs in compared:
+        assert mine == pytest.approx(theirs, rel=1e-5)
+    assert len({g.text for g in few} - set(reported)) >= 2  # texts only the draws beyond the list reached
+
+
 def test_a_decided_answer_is_written_out_without_asking():
     vocabulary = Vocabulary("gpt2", (" a", " an", " f", "inch", "in", "ch", " eagle", "n", "a", " "))
     language = AnswerLanguage(" ?(?:a\\ finch|an\\ eagle)", vocabulary)
@@ -352,20 +444,16 @@ def test_step_sampling_of_a_closed_answer_set_matches_its_exact_distribution(dat
 
 def test_a_new_prompt_takes_the_free_slot_that_shares_its_beginning():
     """A persona's next question goes where its last one was read, not to the least recently used slot."""
-    slots = PromptSlots(2)
-    seen: list[int] = []
-
-    async def complete(body: dict) -> dict:
-        seen.append(body["id_slot"])
-        return {}
+    ask, seen, _ = _recording_slots(2)
 
     async def main() -> None:
         for prompt in ("You are Ann, a nurse. Q1", "Unrelated", "You are Ann, a nurse. Q1", "You are Ann, a nurse. Q2"):
-            await slots.pinned(complete, prompt)({})
+            await ask(prompt, 1)
 
     asyncio.run(main())
-    assert seen[0] != seen[1] and seen[2] == seen[0]
-    assert seen[3] == seen[0]  # least recently used would have been the other slot
+    slots = [slot for _, slot in seen]
+    assert slots[0] != slots[1] and slots[2] == slots[0]
+    assert slots[3] == slots[0]  # least recently used would have been the other slot
 
 
 @pytest.mark.model

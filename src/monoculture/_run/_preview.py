@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monoculture._run._plan import PlannedSample, plan
-from monoculture._run._runner import _calls, _expected_seconds, check_size, estimate_seconds
+from monoculture._run._runner import _calls, _expected_seconds, check_size, estimate_seconds, sampled_together
 from monoculture.study import Study
 
 
@@ -66,7 +66,9 @@ def preview(study: Study, out: str | Path | None = None) -> PlanPreview:
             rows.append(PlanRow(entry.spec, condition, task, mode, len(members), len(members) - len(remaining),
                                 sum(_calls(members).values()), seconds))
     deterministic = frozenset(entry.spec for entry in study.models if study.is_deterministic(entry))
-    return PlanPreview(rows, estimate_seconds(todo, deterministic))
+    together = [[entry.spec for entry in group]
+                for group in sampled_together(study, [entry for entry in study.models if todo[entry.spec]])]
+    return PlanPreview(rows, estimate_seconds(todo, deterministic, together))
 
 
 def _stored_keys(path: Path) -> set:

@@ -27,6 +27,7 @@ from monoculture.backends import (
     ModelOptions,
     Outcome,
     check_deterministic,
+    default_threads,
     draw_answer,
     load_backend,
     split_spec,
@@ -42,18 +43,24 @@ from monoculture.tasks import Task, render
 # at temperature 1: the demo, 6 min 53 s in all; benchmarks/demo_breakdown.py); used only to state the expected duration
 # up front.
 _KNOWN_RATES = {
+    # Measured on 2 idle cores, each model on both (the demo, benchmarks/demo_breakdown.py); beside another model on
+    # one core each, SHARED_CORES_RATE of these.
     # Gemma free: 0.57 (colour, answers of up to 64 tokens, the paper's six conditions: benchmarks/embedded_speed.py).
     # Constrained colour codes are sampled a token at a time (backends/_stepwise.py; 2.35 with llama.cpp's grammar).
-    ("embedded:gemma-3-270m", "free"): 0.57, ("embedded:gemma-3-270m", "constrained"): 6.1,
-    ("embedded:gemma-3-270m", "exact"): 4.7,  # distinct prompts per second: a few requests each
+    ("embedded:gemma-3-270m", "free"): 0.57, ("embedded:gemma-3-270m", "constrained"): 8.5,
+    ("embedded:gemma-3-270m", "exact"): 6.6,  # distinct prompts per second: a few requests each
     # SmolLM2 free: 2.5 (18 answers of up to 40 tokens: 12 s on 2 idle cores).
-    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 8.4,
-    ("embedded:smollm2-135m-instruct", "exact"): 6.3,
+    ("embedded:smollm2-135m-instruct", "free"): 2.5, ("embedded:smollm2-135m-instruct", "constrained"): 10.3,
+    ("embedded:smollm2-135m-instruct", "exact"): 7.6,
     # Colour terms in exact mode have 22 answers (each term lower-case and capitalised), so more undecided steps
     # per distinct prompt (docs/methods.md, section 10.1).
-    ("embedded:gemma-3-270m", "exact", "colour_terms"): 4.0,
-    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 3.5,
+    ("embedded:gemma-3-270m", "exact", "colour_terms"): 4.2,
+    ("embedded:smollm2-135m-instruct", "exact", "colour_terms"): 4.2,
 }
+# A model's speed on half the machine's llama.cpp threads, against all of them, when two embedded models sample at
+# once (sampled_together): on 2 cores the demo took Gemma 268 s beside SmolLM2 against 166 s alone, SmolLM2 240 s
+# against 141 (docs/methods.md, section 6.1).
+SHARED_CORES_RATE = 0.6
 # Loading a model and its sampling probe, per model with samples to draw (embedded models: 2-6 s measured here).
 _LOAD_SECONDS = 5.0
 # Deterministic mode's rate against the default (benchmarks/deterministic_cost.py: 0.50-0.72 on colour studies).
@@ -162,12 +169,17 @@ def _expected_seconds(todo: dict[str, list[PlannedSample]],
     return seconds
 
 
-def estimate_seconds(todo: dict[str, list[PlannedSample]],
-                     deterministic: frozenset[str] = frozenset()) -> float | None:
-    """The whole run's estimate, loading included: what ``run`` and ``plan`` both print."""
+def estimate_seconds(todo: dict[str, list[PlannedSample]], deterministic: frozenset[str] = frozenset(),
+                     together: list[list[str]] | None = None) -> float | None:
+    """The whole run's estimate, loading included: what ``run`` and ``plan`` both print. Models sampled at once
+    (``together``, :func:`sampled_together`) take as long as the slower of them on its share of the threads."""
     seconds = _expected_seconds(todo, deterministic)
     if seconds is None:
         return None
+    for group in together or []:
+        if len(group) > 1:
+            alone = [_expected_seconds({spec: todo[spec]}, deterministic) or 0.0 for spec in group]
+            seconds += max(alone) / SHARED_CORES_RATE - sum(alone)
     return seconds + _LOAD_SECONDS * sum(1 for spec, samples in todo.items() if samples and not spec.startswith("fake:"))
 
 
@@ -177,6 +189,29 @@ def _estimate_after_probe(probe: dict, model: Model, samples: list[PlannedSample
     if not latency:
         return None
     return latency * sum(_calls(samples).values()) / max(model.concurrency - 2, 1)
+
+
+def sampled_together(study: Study, entries: list[ModelEntry]) -> list[list[ModelEntry]]:
+    """The models in the order they sample, in groups that sample at once: two embedded models one after the other
+    in the study, neither with its own ``threads`` nor deterministic, share the cores (each on half of llama.cpp's
+    threads) wherever one would get two or more.
+
+    llama.cpp's threads wait for each other after every operation of every layer; a model alone on a core never
+    waits. On 2 cores the demo's two models sampled in 269 s side by side on one thread each, against 306 s one after
+    the other on two (docs/methods.md, section 6.1). Measured on 2 cores only: with more, each model still gets
+    half of what one would.
+    """
+    def shares(entry: ModelEntry) -> bool:
+        return (split_spec(entry.spec)[0] == "embedded" and entry.threads is None
+                and not study.is_deterministic(entry) and default_threads() >= 2)
+
+    groups: list[list[ModelEntry]] = []
+    for entry in entries:
+        if groups and len(groups[-1]) == 1 and shares(groups[-1][0]) and shares(entry):
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups
 
 
 def _ordered_for(samples: list[PlannedSample], others: int) -> list[PlannedSample]:
@@ -261,11 +296,13 @@ class _Sampler:
 
 
 async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample], store: Store, run_id: int,
-                     observer: RunObserver | None, memo: dict | None = None, *, check_only: bool = False) -> int:
-    """Load a model, check every mode it will be asked in (``check_only``: only that), probe it and sample it."""
+                     observer: RunObserver | None, memo: dict | None = None, *, check_only: bool = False,
+                     threads: int | None = None) -> int:
+    """Load a model, check every mode it will be asked in (``check_only``: only that), probe it and sample it
+    (``threads``: an embedded model's share of the cores when it samples beside another)."""
     deterministic = study.is_deterministic(entry)
     backend = load_backend(entry.spec, ModelOptions(
-        kind=entry.kind, parallel=entry.parallel, threads=entry.threads, api_key_env=entry.api_key_env,
+        kind=entry.kind, parallel=entry.parallel, threads=entry.threads or threads, api_key_env=entry.api_key_env,
         deterministic=deterministic,
         seed=study.seed, memo=memo, endpoints=tuple(entry.endpoints) if entry.endpoints else None))
     model = Model(backend, memo=memo)
@@ -296,6 +333,17 @@ async def _run_model(study: Study, entry: ModelEntry, todo: list[PlannedSample],
         return sampler.drawn
     finally:
         await model.aclose()
+
+
+async def _run_together(study: Study, group: list[ModelEntry], todo: dict[str, list[PlannedSample]], store: Store,
+                        run_id: int, observer: RunObserver | None, memo: dict) -> int:
+    """Sample a group of :func:`sampled_together` at once, each model on its share of the threads."""
+    if len(group) == 1:
+        return await _run_model(study, group[0], todo[group[0].spec], store, run_id, observer, memo)
+    threads = max(1, default_threads() // len(group))
+    drawn = await asyncio.gather(*(_run_model(study, entry, todo[entry.spec], store, run_id, observer, memo,
+                                              threads=threads) for entry in group))
+    return sum(drawn)
 
 
 def check_capabilities(backend: Backend, todo: list[PlannedSample]) -> None:
@@ -388,7 +436,9 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
         remaining = {spec: len(samples) for spec, samples in todo.items()}
         if observer:
             deterministic = frozenset(entry.spec for entry in study.models if study.is_deterministic(entry))
-            observer.planned(total, sum(remaining.values()), estimate_seconds(todo, deterministic))
+            together = [[entry.spec for entry in group]
+                        for group in sampled_together(study, [e for e in study.models if todo[e.spec]])]
+            observer.planned(total, sum(remaining.values()), estimate_seconds(todo, deterministic, together))
         recorded = environment()
         problems = recorded["data"]["problems"]
         if problems and not recorded["data"]["unverified_allowed"]:
@@ -415,9 +465,8 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
             for entry in sampled[1:]:
                 if split_spec(entry.spec)[0] == "openai":
                     asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, None, memo, check_only=True))
-            for entry in study.models:
-                if todo[entry.spec]:
-                    drawn += asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, observer, memo))
+            for group in sampled_together(study, sampled):
+                drawn += asyncio.run(_run_together(study, group, todo, store, run_id, observer, memo))
         except (MonocultureError, Interrupted, KeyboardInterrupt):
             # A failing backend or a stop signal: the summary and report still show what was collected, and
             # what is missing (the shortfall alarm), before the error or the interruption goes on up.

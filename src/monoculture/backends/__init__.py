@@ -13,6 +13,7 @@ from monoculture.backends._base import (
     TransientBackendError,
 )
 from monoculture.backends._distribution import AnswerDistribution, Candidate, draw_answer
+from monoculture.backends._embedded import default_threads
 from monoculture.backends._model import Job, Model, Outcome
 from monoculture.backends._twin_settings import TwinSettings, parse_twin, twin_from_entry
 from monoculture.backends._registry import (
@@ -42,6 +43,7 @@ __all__ = [
     "TransientBackendError",
     "TwinSettings",
     "check_deterministic",
+    "default_threads",
     "draw_answer",
     "load_backend",
     "parse_twin",

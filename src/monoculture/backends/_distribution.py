@@ -13,7 +13,8 @@ P("n" | " a") ... and the steps below " a" must be renormalised on their own.
 
 Also recorded, per prompt: the probability the model itself (temperature 1, no truncation, no grammar) puts
 on tokens the grammar refuses before an answer is decided (``outside_mass``: the answer set's leak, which
-renormalising hides), and the constrained mass on paths not followed (``unexplored_mass``: below
+renormalising hides; on the embedded models counted along paths the model itself gives at least
+:data:`OWN_MASS_MEASURED`), and the constrained mass on paths not followed (``unexplored_mass``: below
 :data:`MIN_PATH_WEIGHT`, beyond :data:`MAX_STEPS`, or at a step where the backend knows no allowed token),
 which is renormalised away. Backends that list only the top tokens of a step (llama.cpp) miss allowed
 tokens ranked below them unless they are an answer's best token there (the backend forces those in); such
@@ -185,6 +186,11 @@ def has_prefix_answers(choices: Sequence[str]) -> bool:
 # (1.8 s: llama.cpp checks the grammar against the whole vocabulary), so the list is long and grammar
 # requests are kept for answers with no deciding token in it.
 TOP_ALTERNATIVES = 2000
+# Exact steps whose path the model itself gives less than this ask for the allowed tokens' probabilities relative to
+# each other only, not also for their own total (one request instead of two): what such a step refuses would add at
+# most the path's own probability to the outside mass. On Gemma's demo concept prompts (288) 462 of 1,186 steps were
+# below it, and the outside mass they would have added came to 0.0007 a prompt (at most 0.001).
+OWN_MASS_MEASURED = 1e-2
 # Grammar requests per answer and step at most, each fetching its next most likely allowed token; made only
 # while the best allowed token is within this many nats of the list's end (e^-6.9: unlisted allowed tokens
 # could weigh 0.1% or more beside it).
@@ -214,14 +220,23 @@ def _listed(response: dict) -> tuple[Candidate | None, list[Candidate]]:
     return chosen, [Candidate(int(alt["id"]), str(alt["token"]), float(alt["logprob"])) for alt in step["top_logprobs"]]
 
 
+def llama_prompt(prompt_text: str, prompt_tokens: Sequence[int] | None, path: Sequence[int]) -> str | list:
+    """A llama.cpp prompt: the prompt's tokens (or its text, which the server then tokenizes at every request) and
+    then the path's."""
+    if prompt_tokens is not None:
+        return [*prompt_tokens, *path]
+    return [prompt_text, *path] if path else prompt_text
+
+
 def llama_next_tokens(complete: Complete, prompt_text: str, body: dict, answers: dict[str, tuple[str, ...]],
-                      vocabulary: Vocabulary | None = None) -> NextTokens:
+                      vocabulary: Vocabulary | None = None, prompt_tokens: Sequence[int] | None = None) -> NextTokens:
     """``next_tokens`` for a llama.cpp server.
 
     ``complete`` posts a ``/completions`` body and returns the reply; ``prompt_text`` is the text the model
     continues (for a chat model, its chat template applied by the server); ``body`` carries the request's
-    other fields. The path goes to the server as token ids after the text (a mixed prompt), so a step is
-    conditioned on exactly the tokens of its path.
+    other fields; ``prompt_tokens``, the text's tokens as the server reads it, go instead of the text where known.
+    The path goes to the server as token ids after the text (a mixed prompt), so a step is conditioned on exactly
+    the tokens of its path.
 
     With the model's ``vocabulary`` (embedded models, read from the GGUF file) every allowed token is known, and a
     step is complete: see :func:`_vocabulary_step`. Without it (a llama-server over HTTP), one greedy token with the
@@ -238,9 +253,12 @@ def llama_next_tokens(complete: Complete, prompt_text: str, body: dict, answers:
     base = {**body, "max_tokens": 1, "temperature": 0.0, "n_probs": TOP_ALTERNATIVES}
 
     async def next_tokens(path: tuple[Candidate, ...], continuations: tuple[str, ...]) -> list[Candidate]:
-        prompt = [prompt_text, *(candidate.token for candidate in path)] if path else prompt_text
+        prompt = llama_prompt(prompt_text, prompt_tokens, [candidate.token for candidate in path])
         if vocabulary is not None:
-            return await _vocabulary_step(complete, {**body, "prompt": prompt}, vocabulary, continuations)
+            # Below OWN_MASS_MEASURED what the step refuses is not measured (the path's logprobs, own or relative,
+            # bound its own probability from above).
+            own = sum(candidate.logprob for candidate in path) >= math.log(OWN_MASS_MEASURED)
+            return await _vocabulary_step(complete, {**body, "prompt": prompt}, vocabulary, continuations, own=own)
         text = "".join(candidate.text for candidate in path)
         _, candidates = _listed(await complete({**base, "prompt": prompt}))
         # Every token above the last one listed is known (all of them if the list is the whole vocabulary).
@@ -273,11 +291,12 @@ def llama_next_tokens(complete: Complete, prompt_text: str, body: dict, answers:
 
 
 async def _vocabulary_step(complete: Complete, body: dict, vocabulary: Vocabulary,
-                           continuations: Sequence[str]) -> list[Candidate]:
-    """Every allowed token of a step with the model's own log-probability, known from the vocabulary.
+                           continuations: Sequence[str], *, own: bool = True) -> list[Candidate]:
+    """Every allowed token of a step with the model's own log-probability, known from the vocabulary (``own``
+    False: their probabilities relative to each other, which is all the answer distribution needs, in one request).
 
     The allowed tokens are the vocabulary's spellings of the continuations' prefixes. Two one-token requests raise
-    them all above the rest (``_stepwise.step_body``'s ``logit_bias`` and ``top_k``): one picks the best allowed token
+    them all above the rest (``_stepwise.keep_raised``): one picks the best allowed token
     greedily and reports its own probability (llama.cpp reports a picked token's before any sampler), the other
     lists every allowed token's probability renormalised over them (``post_sampling_probs``), which the first scales
     back to the model's own. No allowed token is missed and no grammar request is made (68 ms on Gemma, against
@@ -285,14 +304,18 @@ async def _vocabulary_step(complete: Complete, body: dict, vocabulary: Vocabular
     when the allowed tokens below them could matter made the demo's exact steps slower, not faster (29 ms a list on
     Gemma, and the second request was still needed at 59% of its steps).
     """
-    from monoculture.backends._stepwise import ALLOWED_BIAS, read_step, step_body
+    from monoculture.backends._stepwise import keep_raised, read_step, step_body
 
     allowed = vocabulary.spelling_any_prefix(continuations)
     if not allowed:
         return []
     ordered = sorted(allowed)
-    raised = {"logit_bias": [[token, ALLOWED_BIAS] for token in ordered], "top_k": len(ordered),
-              "samplers": ["top_k", "temperature"]}
+    if not own:  # the allowed tokens' probabilities relative to each other: they sum to 1, so nothing is refused
+        if len(ordered) == 1:
+            return [Candidate(ordered[0], allowed[ordered[0]], 0.0)]
+        listed = read_step(await complete(step_body(body, body["prompt"], ordered, 1.0)), allowed).probabilities()
+        return [Candidate(token, allowed[token], math.log(probability)) for token, probability in listed]
+    raised = keep_raised(ordered)
     best, _ = _listed(await complete({**body, **raised, "max_tokens": 1, "temperature": 0.0, "n_probs": 1}))
     if best is None or best.token not in allowed or not math.isfinite(best.logprob):
         return []

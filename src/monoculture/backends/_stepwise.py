@@ -8,14 +8,16 @@ allows after each prefix are known in advance from the vocabulary (``_vocabulary
 one-token request:
 
 * ``logit_bias`` raises every allowed token by :data:`ALLOWED_BIAS` and ``top_k`` keeps as many tokens as are
-  allowed, so llama.cpp's own samplers keep exactly the allowed tokens, and ``post_sampling_probs`` lists them with
-  their probabilities: the model's distribution at the step, tempered and renormalised over the allowed tokens,
-  which is the distribution grammar-constrained sampling draws from (a uniform raise changes no ratio);
-* the token is drawn from that list with the sample's own seeded generator, so the probability of every step (and
-  of the answer) is known exactly, and a step two samples of a prompt share is asked once (:class:`StepCache`).
+  allowed (:func:`keep_raised`), so llama.cpp's own samplers keep exactly the allowed tokens, and
+  ``post_sampling_probs`` lists the likeliest (:data:`LISTED_PER_STEP`) with their probabilities: the model's
+  distribution at the step, tempered and renormalised over the allowed tokens, which is the distribution
+  grammar-constrained sampling draws from (a uniform raise changes no ratio);
+* the token is drawn from that list with the sample's own seeded generator (or, when the draw falls beyond the list,
+  by the server from the rest), so the probability of every step (and of the answer) is known exactly, and a step
+  two samples of a prompt share is asked once (:class:`StepCache`).
 
 Why the raise cannot change the answer: a refused token outranks an allowed one only if its logit is more than
-:data:`ALLOWED_BIAS` above it (e^-100 of it); the few that might are dropped from the list before renormalising.
+:data:`ALLOWED_BIAS` above it (e^-100 of it); the few that might are dropped from the list.
 The raise costs float32 precision: logits near 100 are spaced 8e-6 apart, so probabilities are exact to about 1e-5
 of themselves.
 
@@ -31,23 +33,31 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
+import contextlib
 import itertools
 import math
 import os
 import random
 from array import array
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Container, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from monoculture.backends._base import Decoding, Generation
+from monoculture.backends._distribution import llama_prompt
 from monoculture.backends._vocabulary import Vocabulary
 
 # The raise that puts every allowed token above every refused one (see the module's text).
 ALLOWED_BIAS = 100.0
 # Step distributions kept for reuse; the samples of one prompt share their first steps.
 CACHED_STEPS = 4096
+# Allowed tokens a step lists (the most likely; the rest are drawn by the server when the draw falls among them).
+# Building the list costs llama.cpp time a token: 8 hex-code steps in flight on Gemma made 57-58 steps/s listing all
+# 482 allowed tokens, 77-85 listing 24 (a greedy token: 99-105); on the demo's colour prompts the 24 likeliest leave
+# 3.1% of a step's probability on Gemma and 2.0% on SmolLM2 (benchmarks/step_listing.py, two runs).
+LISTED_PER_STEP = 24
 
 Complete = Callable[[dict], Awaitable[dict]]
 
@@ -127,25 +137,35 @@ def answer_language(pattern: str, vocabulary: Vocabulary) -> AnswerLanguage:
 
 @dataclass(frozen=True)
 class StepDistribution:
-    """The allowed tokens at one step and the probability of each, in token order (for a stable seeded draw);
-    arrays, since thousands are cached (a tuple of 482 Python numbers is 33 KB, these 6 KB)."""
+    """The most likely allowed tokens at one step and the probability of each, in token order (for a stable seeded
+    draw), and the probability of the allowed tokens not listed (``unlisted``: 0 when all are); arrays, since
+    thousands are cached (a tuple of 482 Python numbers is 33 KB, these 6 KB)."""
 
     tokens: array
     cumulative: array
+    unlisted: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """The listed and unlisted probabilities together (1 but for rounding, or the sum of a whole list)."""
+        return self.cumulative[-1] + self.unlisted
 
     def probabilities(self) -> list[tuple[int, float]]:
-        """Each token and its probability."""
-        total, below, listed = self.cumulative[-1], 0.0, []
+        """Each listed token and its probability."""
+        total, below, listed = self.total, 0.0, []
         for token, cumulative in zip(self.tokens, self.cumulative):
             listed.append((token, (cumulative - below) / total))
             below = cumulative
         return listed
 
-    def draw(self, uniform: float) -> tuple[int, float]:
-        """The token a uniform number in [0, 1) picks, and its probability."""
-        index = min(bisect.bisect_right(self.cumulative, uniform * self.cumulative[-1]), len(self.tokens) - 1)
+    def draw(self, uniform: float) -> tuple[int, float] | None:
+        """The token a uniform number in [0, 1) picks and its probability, or None if it picks an unlisted one."""
+        point = uniform * self.total
+        if point >= self.cumulative[-1] and self.unlisted > 0:
+            return None
+        index = min(bisect.bisect_right(self.cumulative, point), len(self.tokens) - 1)
         below = self.cumulative[index - 1] if index else 0.0
-        return self.tokens[index], (self.cumulative[index] - below) / self.cumulative[-1]
+        return self.tokens[index], (self.cumulative[index] - below) / self.total
 
 
 class StepCache:
@@ -174,16 +194,24 @@ class StepCache:
         return future.result()
 
 
-def step_body(base: dict, prompt: str | list, allowed: Sequence[int], temperature: float) -> dict:
-    """The one-token llama.cpp request that lists the step's allowed tokens with their constrained probabilities."""
-    return {**base, "prompt": prompt, "max_tokens": 1, "temperature": temperature, "top_k": len(allowed),
-            "top_p": 1.0, "min_p": 0.0, "samplers": ["top_k", "temperature"], "seed": 0,
-            "n_probs": len(allowed), "post_sampling_probs": True,
-            "logit_bias": [[token, ALLOWED_BIAS] for token in allowed]}
+def keep_raised(allowed: Sequence[int]) -> dict:
+    """Request fields that raise the allowed tokens by :data:`ALLOWED_BIAS` and keep exactly as many tokens as are
+    allowed (``top_k``), so exactly them."""
+    return {"logit_bias": [[token, ALLOWED_BIAS] for token in allowed], "top_k": len(allowed), "top_p": 1.0,
+            "min_p": 0.0, "samplers": ["top_k", "temperature"]}
 
 
-def read_step(response: dict, allowed: Container[int]) -> StepDistribution:
-    """The allowed tokens' probabilities from a :func:`step_body` reply (refused tokens dropped, renormalised)."""
+def step_body(base: dict, prompt: str | list, allowed: Sequence[int], temperature: float,
+              listed: int | None = None) -> dict:
+    """The one-token llama.cpp request that lists the step's allowed tokens (all, or the ``listed`` most likely)
+    with their constrained probabilities."""
+    return {**base, "prompt": prompt, "max_tokens": 1, "temperature": temperature, **keep_raised(allowed), "seed": 0,
+            "n_probs": min(len(allowed), listed or len(allowed)), "post_sampling_probs": True}
+
+
+def read_step(response: dict, allowed: Collection[int]) -> StepDistribution:
+    """The allowed tokens' probabilities from a :func:`step_body` reply (refused tokens dropped). A list of every
+    allowed token is renormalised; a shorter one keeps llama.cpp's probabilities and the rest is ``unlisted``."""
     steps = response["choices"][0]["logprobs"]["content"]
     if not steps:
         raise ValueError("the server stopped instead of listing the step's tokens")
@@ -197,16 +225,35 @@ def read_step(response: dict, allowed: Container[int]) -> StepDistribution:
     if not probabilities:
         raise ValueError("no allowed token came back with a probability")
     tokens = sorted(probabilities)
-    return StepDistribution(array("i", tokens), array("d", itertools.accumulate(probabilities[token] for token in tokens)))
+    cumulative = array("d", itertools.accumulate(probabilities[token] for token in tokens))
+    unlisted = 0.0 if len(listed) >= len(allowed) else max(0.0, 1.0 - cumulative[-1])
+    return StepDistribution(array("i", tokens), cumulative, unlisted)
+
+
+async def _draw_unlisted(complete: Complete, body: dict, step: StepDistribution, allowed: Collection[int],
+                         seed: int) -> tuple[int, float]:
+    """A token drawn by the server from the allowed tokens a step did not list, renormalised over them, and its
+    probability at the step (the server's share of it times the unlisted mass)."""
+    listed = set(step.tokens)
+    rest = sorted(token for token in allowed if token not in listed)
+    reply = await complete({**step_body(body, body["prompt"], rest, body["temperature"], 1), "seed": seed})
+    drawn = reply["choices"][0]["logprobs"]["content"]
+    token = int(drawn[0]["id"]) if drawn else -1
+    if token not in rest:
+        raise ValueError("the server drew a token outside the step's unlisted allowed tokens")
+    return token, float(drawn[0]["prob"]) * step.unlisted / step.total
 
 
 async def sample_stepwise(complete: Complete, language: AnswerLanguage, prompt_text: str, decoding: Decoding,
-                          seed: int, cache: StepCache, base: dict | None = None) -> Generation:
+                          seed: int, cache: StepCache, base: dict | None = None,
+                          listed: int | None = LISTED_PER_STEP, prompt_tokens: Sequence[int] | None = None) -> Generation:
     """One answer drawn step by step (see the module's text); ``complete`` posts a llama.cpp ``/completions`` body.
 
-    The prompt goes as text followed by the token ids drawn so far, so every step is conditioned on exactly the
-    tokens of its path. Stops at a whole answer (``finish_reason`` "stop") or after ``decoding.max_tokens`` steps
-    ("length", the text then unfinished, as llama.cpp's grammar sampling would leave it).
+    The prompt goes as its tokens (``prompt_tokens``, as llama.cpp reads ``prompt_text``; else the text) followed by
+    the token ids drawn so far, so every step is conditioned on exactly the tokens of its path. Stops at a whole answer (``finish_reason`` "stop") or after ``decoding.max_tokens`` steps
+    ("length", the text then unfinished, as llama.cpp's grammar sampling would leave it). A step lists its
+    ``listed`` most likely allowed tokens (None: all); when the draw falls beyond them, the server draws from the
+    rest (one more request, not cached), so the answer and its probability are still exact.
     """
     if decoding.truncates:
         raise ValueError("step-by-step sampling reproduces untruncated decodings only")
@@ -220,16 +267,20 @@ async def sample_stepwise(complete: Complete, language: AnswerLanguage, prompt_t
         if len(path) >= decoding.max_tokens:
             return Generation(text=text, finish_reason="length", completion_tokens=len(path), logprob=logprob)
         allowed = language.allowed[state]
-        prompt = [prompt_text, *path] if path else prompt_text
+        prompt = llama_prompt(prompt_text, prompt_tokens, path)
         if len(allowed) == 1:
             token, probability = next(iter(allowed)), 1.0
         else:
-            async def ask(prompt=prompt, allowed=allowed) -> StepDistribution:
-                return read_step(await complete(step_body(base, prompt, sorted(allowed), decoding.temperature)),
-                                 allowed)
+            body = step_body(base, prompt, sorted(allowed), decoding.temperature, listed)
 
-            step = await cache.get((prompt_text, tuple(path), decoding.temperature), ask)
-            token, probability = step.draw(rng.random())
+            async def ask(body=body, allowed=allowed) -> StepDistribution:
+                return read_step(await complete(body), allowed)
+
+            step = await cache.get((prompt_text, tuple(path), decoding.temperature, listed), ask)
+            drawn = step.draw(rng.random())
+            if drawn is None:
+                drawn = await _draw_unlisted(complete, body, step, allowed, rng.getrandbits(32))
+            token, probability = drawn
         path.append(token)
         text += language.texts[token]
         logprob += math.log(probability)
@@ -238,49 +289,73 @@ async def sample_stepwise(complete: Complete, language: AnswerLanguage, prompt_t
 
 
 class PromptSlots:
-    """Which llama.cpp slot asks about which prompt, for requests that each decode one token after a cached prompt.
+    """Which llama.cpp slot a sample (or an exact distribution) asks its one-token requests on, one at a time.
 
     llama.cpp gives a request the idle slot whose cache shares the longest prefix with it, even when that slot holds
     another prompt and others are empty: colour prompts share their question, so four words asked in turn all went
-    to one slot and each re-read its prompt at every step (a step with 8 samples in flight re-read 30-50 prompt
-    tokens 319 times in 512 requests, and ran 2.4x slower than one sample at a time). Here a prompt keeps its own
-    slot (``id_slot``), and a slot takes one request at a time. A new prompt takes, of the slots no prompt in
-    flight holds, the one whose last prompt shares the longest beginning with it (a persona's other questions),
-    the least recently used first among equals.
+    to one slot and each re-read its prompt at every step. So a sample reserves a slot (``id_slot``) for all its
+    requests. Two rules keep what a slot has read useful:
+
+    * samples of one prompt queue for the slot that holds it rather than take turns on it: two replicates taking
+      turns re-read their diverging paths at every step (13,355 of the demo's 37,496 colour prompt tokens), and a
+      second slot would re-read the whole prompt;
+    * a new prompt takes, of the free slots no waiting sample wants, the one whose last prompt shares the longest
+      beginning with it (a persona's other questions), the least recently used first among equals.
+
+    A prompt with more samples waiting than slots holding it spreads to a free slot, so many samples of one prompt
+    in flight do not queue behind one slot.
     """
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._owners: OrderedDict[str, int] = OrderedDict()  # prompt -> its slot, least recently used first
-        self._active: dict[int, int] = {}  # slot -> requests waiting for it or running on it
-        self._locks = [asyncio.Lock() for _ in range(count)]
+        self._held: OrderedDict[int, str] = OrderedDict()  # slot -> the prompt it last read, least recently used first
+        self._busy: set[int] = set()
+        self._waiting: collections.Counter[str] = collections.Counter()  # prompt -> its samples waiting for a slot
+        self._changed: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _slot(self, prompt_text: str) -> int:
-        slot = self._owners.pop(prompt_text, None)
-        if slot is None:
-            holder = {held: owner for owner, held in self._owners.items()}  # slot -> the prompt it holds
-            by_use = list(holder)
-            unused = [slot for slot in range(self.count) if slot not in holder]
-            free = [*unused, *(slot for slot in by_use if not self._active.get(slot))] or [*unused, *by_use]
-            slot = max(free, key=lambda candidate: _shared_beginning(holder.get(candidate, ""), prompt_text))
-            if slot in holder:
-                del self._owners[holder[slot]]
-        self._owners[prompt_text] = slot
-        return slot
-
-    def pinned(self, complete: Complete, prompt_text: str) -> Complete:
-        """``complete`` for requests about ``prompt_text``: on the prompt's slot, one at a time there."""
+    @contextlib.asynccontextmanager
+    async def reserved(self, complete: Complete, prompt_text: str) -> AsyncIterator[Complete]:
+        """``complete`` on a slot reserved for one sample of ``prompt_text`` (whose requests go one at a time)."""
+        if self._changed is None or self._loop is not asyncio.get_running_loop():  # a condition serves one loop
+            self._changed, self._loop = asyncio.Condition(), asyncio.get_running_loop()
+        async with self._changed:
+            self._waiting[prompt_text] += 1
+            try:
+                while (slot := self._pick(prompt_text)) is None:
+                    await self._changed.wait()
+            finally:
+                self._waiting[prompt_text] -= 1
+                if not self._waiting[prompt_text]:
+                    del self._waiting[prompt_text]
+            self._busy.add(slot)
+            self._held.pop(slot, None)
+            self._held[slot] = prompt_text
 
         async def on_slot(body: dict) -> dict:
-            slot = self._slot(prompt_text)
-            self._active[slot] = self._active.get(slot, 0) + 1
-            try:
-                async with self._locks[slot]:
-                    return await complete({**body, "id_slot": slot})
-            finally:
-                self._active[slot] -= 1
+            return await complete({**body, "id_slot": slot})
 
-        return on_slot
+        try:
+            yield on_slot
+        finally:
+            async with self._changed:
+                self._busy.discard(slot)
+                self._changed.notify_all()
+
+    def _pick(self, prompt_text: str) -> int | None:
+        """The slot for a waiting sample of ``prompt_text`` now, or None to wait for one to be released."""
+        own = [slot for slot, held in self._held.items() if held == prompt_text]
+        free_own = [slot for slot in own if slot not in self._busy]
+        if free_own:
+            return free_own[0]
+        if own and self._waiting[prompt_text] <= len(own):  # each waiting sample has one of the prompt's slots next
+            return None
+        wanted = set(self._waiting)
+        unused = [slot for slot in range(self.count) if slot not in self._held]
+        free = [slot for slot in (*unused, *self._held) if slot not in self._busy and self._held.get(slot) not in wanted]
+        if not free:
+            return None
+        return max(free, key=lambda slot: _shared_beginning(self._held.get(slot, ""), prompt_text))
 
 
 def _shared_beginning(first: str, second: str) -> int:
