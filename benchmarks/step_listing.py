@@ -6,9 +6,9 @@ Each of 1, 2, 4 or 8 prompts in flight keeps its own slot and asks ``--steps`` o
 another (as a sample does), its path growing by one token a step; the figure is steps per second over all of them.
 The kinds: a greedy token (no list: the floor); a step that raises the allowed hex-code tokens and keeps them with
 ``top_k`` (``backends/_stepwise.keep_raised``) or with a tiny ``min_p`` (1e-20: every token within 46 nats of the
-best, a filter instead of a sort), listing all of them, the 24 most likely (``LISTED_PER_STEP``) or 1. Then, from the demo's colour prompts (no context and 4 personas, 6 words), the share of
-a step's probability beyond its 8, 16, 24 and 32 most likely tokens: how often a list that long sends a draw to the
-server for the rest.
+best, a filter instead of a sort), listing all of them, the 24 most likely (``LISTED_PER_STEP``) or 1. Then, from
+the demo's colour prompts (no context and 4 personas, 6 words), the share of a step's probability beyond its 8, 16,
+24 and 32 most likely tokens: how often a list that long sends a draw to the server for the rest.
 """
 
 from __future__ import annotations

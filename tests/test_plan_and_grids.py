@@ -77,8 +77,8 @@ def test_two_embedded_models_in_a_row_sample_side_by_side_and_the_estimate_count
         assert groups([gemma, smol]) == [[gemma], [smol]]
         return
     twin = {"spec": f"aligned:{gemma}", "reward": "consensus", "beta": 0.3}
-    assert groups([gemma, smol, twin, "fake:uniform"]) == [[gemma, smol], [f"aligned:{gemma} [reward=consensus beta=0.3]"],
-                                                            ["fake:uniform"]]
+    twin_label = f"aligned:{gemma} [reward=consensus beta=0.3]"
+    assert groups([gemma, smol, twin, "fake:uniform"]) == [[gemma, smol], [twin_label], ["fake:uniform"]]
     assert groups([{"spec": gemma, "threads": 1}, smol]) == [[gemma], [smol]]
     assert groups([{"spec": gemma, "deterministic": True}, smol]) == [[gemma], [smol]]
     assert groups([gemma, "fake:uniform", smol]) == [[gemma], ["fake:uniform"], [smol]]

@@ -246,12 +246,14 @@ async def _draw_unlisted(complete: Complete, body: dict, step: StepDistribution,
 
 async def sample_stepwise(complete: Complete, language: AnswerLanguage, prompt_text: str, decoding: Decoding,
                           seed: int, cache: StepCache, base: dict | None = None,
-                          listed: int | None = LISTED_PER_STEP, prompt_tokens: Sequence[int] | None = None) -> Generation:
+                          listed: int | None = LISTED_PER_STEP,
+                          prompt_tokens: Sequence[int] | None = None) -> Generation:
     """One answer drawn step by step (see the module's text); ``complete`` posts a llama.cpp ``/completions`` body.
 
     The prompt goes as its tokens (``prompt_tokens``, as llama.cpp reads ``prompt_text``; else the text) followed by
-    the token ids drawn so far, so every step is conditioned on exactly the tokens of its path. Stops at a whole answer (``finish_reason`` "stop") or after ``decoding.max_tokens`` steps
-    ("length", the text then unfinished, as llama.cpp's grammar sampling would leave it). A step lists its
+    the token ids drawn so far, so every step is conditioned on exactly the tokens of its path. Stops at a whole
+    answer (``finish_reason`` "stop") or after ``decoding.max_tokens`` steps ("length", the text then unfinished, as
+    llama.cpp's grammar sampling would leave it). A step lists its
     ``listed`` most likely allowed tokens (None: all); when the draw falls beyond them, the server draws from the
     rest (one more request, not cached), so the answer and its probability are still exact.
     """
@@ -352,7 +354,8 @@ class PromptSlots:
             return None
         wanted = set(self._waiting)
         unused = [slot for slot in range(self.count) if slot not in self._held]
-        free = [slot for slot in (*unused, *self._held) if slot not in self._busy and self._held.get(slot) not in wanted]
+        free = [slot for slot in (*unused, *self._held)
+                if slot not in self._busy and self._held.get(slot) not in wanted]
         if not free:
             return None
         return max(free, key=lambda slot: _shared_beginning(self._held.get(slot, ""), prompt_text))
