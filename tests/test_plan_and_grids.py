@@ -63,7 +63,7 @@ def test_a_decoding_axis_reaches_every_request(tmp_path, data_root):
 def test_two_embedded_models_in_a_row_sample_side_by_side_and_the_estimate_counts_the_slower():
     """Embedded models that follow each other share the cores; a model with its own threads, a deterministic one, a
     twin or a server keeps its turn. The estimate of a pair is its slower member at SHARED_CORES_RATE of its speed."""
-    from monoculture._run._runner import SHARED_CORES_RATE, sampled_together
+    from monoculture._run._runner import _LOAD_SECONDS, SHARED_CORES_RATE, sampled_together
     from monoculture.backends import default_threads
 
     gemma, smol = "embedded:gemma-3-270m", "embedded:smollm2-135m-instruct"
@@ -86,5 +86,4 @@ def test_two_embedded_models_in_a_row_sample_side_by_side_and_the_estimate_count
                                             "models": [gemma, smol],
                                             "concepts": {"individuals_per_target": 1, "targets": ["robin"]}}))
     alone = {spec: sum(row.seconds for row in preview.rows if row.model == spec) for spec in (gemma, smol)}
-    loading = 2 * 5.0  # _LOAD_SECONDS a model
-    assert preview.seconds == pytest.approx(max(alone.values()) / SHARED_CORES_RATE + loading)
+    assert preview.seconds == pytest.approx(max(alone.values()) / SHARED_CORES_RATE + 2 * _LOAD_SECONDS)

@@ -434,10 +434,10 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
             todo[spec] = [sample for sample in samples if sample.key not in done]
         total = sum(len(samples) for samples in plans.values())
         remaining = {spec: len(samples) for spec, samples in todo.items()}
+        groups = sampled_together(study, [entry for entry in study.models if todo[entry.spec]])
         if observer:
             deterministic = frozenset(entry.spec for entry in study.models if study.is_deterministic(entry))
-            together = [[entry.spec for entry in group]
-                        for group in sampled_together(study, [e for e in study.models if todo[e.spec]])]
+            together = [[entry.spec for entry in group] for group in groups]
             observer.planned(total, sum(remaining.values()), estimate_seconds(todo, deterministic, together))
         recorded = environment()
         problems = recorded["data"]["problems"]
@@ -465,7 +465,7 @@ def run_study(study: Study, out_dir: str | Path, *, observer: RunObserver | None
             for entry in sampled[1:]:
                 if split_spec(entry.spec)[0] == "openai":
                     asyncio.run(_run_model(study, entry, todo[entry.spec], store, run_id, None, memo, check_only=True))
-            for group in sampled_together(study, sampled):
+            for group in groups:
                 drawn += asyncio.run(_run_together(study, group, todo, store, run_id, observer, memo))
         except (MonocultureError, Interrupted, KeyboardInterrupt):
             # A failing backend or a stop signal: the summary and report still show what was collected, and
