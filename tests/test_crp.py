@@ -450,3 +450,21 @@ def test_kmeans_start_is_a_partition_near_the_clusters() -> None:
     labels = _kmeans_start(noisy, np.random.default_rng(1))
     assert labels.shape == (24,) and labels[0] == 0 and set(labels.tolist()) == set(range(labels.max() + 1))
     assert labels.max() + 1 <= math.ceil(math.sqrt(24))
+
+def test_the_install_step_compiles_every_kernel_a_run_calls() -> None:
+    """setup.sh compiles the sampler's loops once (compile_crp_kernels); a run afterwards, even on answers in
+    Fortran order and through the many-population path, must find every signature it calls already compiled,
+    or each new process would compile again for 8-19 s."""
+    from numba.core.registry import CPUDispatcher
+
+    from monoculture.metrics import _crp_kernels, compile_crp_kernels, run_crp_many
+
+    compile_crp_kernels()
+    kernels = {name: kernel for name, kernel in vars(_crp_kernels).items() if isinstance(kernel, CPUDispatcher)}
+    compiled = {name: list(kernel.signatures) for name, kernel in kernels.items()}
+    assert compiled["gibbs_sweep"] and compiled["split_merge"]
+    rng = np.random.default_rng(4)
+    answers = np.asfortranarray(rng.integers(0, 2, size=(12, 9)))
+    run_crp(answers, sweeps=6, burn_in=2, seed=2, keep_partitions=True, split_merge_scans=2)
+    run_crp_many([answers, answers[::-1]], seeds=[1, 2], sweeps=6, burn_in=2, chains=2, temperatures=(1.0,))
+    assert {name: list(kernel.signatures) for name, kernel in kernels.items()} == compiled

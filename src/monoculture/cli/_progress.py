@@ -19,6 +19,9 @@ class ProgressObserver:
         )
         self._task = None
         self.drawn = 0  # samples stored by this run
+        # The models sampling now, with the samples each has still to draw: two embedded models may sample side by
+        # side, and the bar names both while both draw.
+        self._left: dict[str, int] = {}
 
     def __enter__(self) -> ProgressObserver:
         self.progress.start()
@@ -40,7 +43,9 @@ class ProgressObserver:
         mode = ", deterministic" if info.deterministic else ""
         self.console.print(f"loaded {escape(info.spec)} ({info.kind}, {escape(str(info.runtime))}{mode}): "
                            f"{remaining} samples to draw")
-        self.progress.update(self._task, description=escape(info.spec))
+        self._left = {spec: left for spec, left in self._left.items() if left > 0}
+        self._left[info.spec] = remaining
+        self._describe()
 
     def model_timed(self, info, expected_s: float | None) -> None:
         """The probe has timed the model: its own estimate."""
@@ -50,10 +55,18 @@ class ProgressObserver:
     def sample_stored(self, record) -> None:
         """Advance the bar."""
         self.drawn += 1
+        if record.model in self._left:
+            self._left[record.model] -= 1
+            if self._left[record.model] <= 0 and len(self._left) > 1:  # the last model keeps its name to the end
+                del self._left[record.model]
+                self._describe()
         self.progress.advance(self._task)
         task = self.progress.tasks[0]
         speed = task.finished_speed or task.speed
         self.progress.update(self._task, rate=f"{speed:.1f}/s" if speed else "")
+
+    def _describe(self) -> None:
+        self.progress.update(self._task, description=" + ".join(escape(spec) for spec in self._left))
 
 
 def _duration(seconds: float) -> str:

@@ -6,8 +6,9 @@ Why compiled: a sweep re-seats every person of every replica, and each seat scor
 Q + 1 numbers. Written with numpy, 85% of a run was the interpreter's overhead around those tiny arrays; here
 the same arithmetic runs as machine code (numba): 8-12x faster (``benchmarks/crp_speed.py``). ``cache=True``
 keeps the machine code on disk, in the package's ``__pycache__`` or, where the package cannot be written, in
-the user's cache folder (``~/.cache/numba``; ``NUMBA_CACHE_DIR`` moves it). Compiling takes about 8 s of CPU,
-once per machine and version of this file; a new process, a spawned summary worker among them, loads the
+the user's cache folder (``~/.cache/numba``; ``NUMBA_CACHE_DIR`` moves it). Compiling takes 8-14 s of CPU,
+once per machine and version of this file, and ``scripts/setup.sh`` does it at install
+(:func:`monoculture.metrics.compile_crp_kernels`); a new process, a spawned summary worker among them, loads the
 cache in about 0.25 s instead (plus 0.15 s to import numba).
 
 Nothing here draws a random number: the caller draws them from each replica's numpy Generator, in the order
